@@ -1,0 +1,68 @@
+# Two commands for a newcomer: `make run` (the whole pipeline on the local target) and `make test`.
+SHELL := bash
+.DEFAULT_GOAL := help
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+DWH := bin/dwh
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/include/glue
+export DWH_HOME ?= $(CURDIR)/.dwh
+
+# Options of `make run`: SCALE, DS (logical date), DATA (folder of your own Olist CSVs).
+SCALE ?= 0.05
+DS ?= 2024-01-01
+DATA ?=
+
+.PHONY: help venv run test test-fast lint check-generated compile validate graph \
+        bench bench-parse bench-glue bench-marts airflow-ui clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-local.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q uv==0.13.9
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed ## create .venv and install Airflow, providers, engines and test tools
+
+run: venv ## run the whole pipeline on the local target (SCALE=, DS=, DATA=folder of Olist CSVs)
+	$(DWH) run --scale $(SCALE) --ds $(DS) $(if $(DATA),--data $(DATA))
+
+test: venv ## run the whole test suite (unit, moto, end to end on the local target)
+	$(PY) -m pytest
+
+test-fast: venv ## the tests without the end-to-end pipeline runs
+	$(PY) -m pytest -m "not e2e"
+
+lint: venv ## ruff, ruff format --check, sqlfluff (redshift), terraform fmt, checkov
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint include/sql tests/fixtures/include/sql/fixture --dialect redshift
+	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra; \
+	  else echo "terraform not installed: skipping terraform fmt -check"; fi
+
+check-generated: venv ## fail when a state machine or the JSON Schema drifted from its pipeline
+	$(DWH) validate
+	$(DWH) compile --check
+
+compile: venv ## regenerate infra/stepfunctions/*.asl.json and the pipeline JSON Schema
+	$(DWH) compile
+
+validate: venv ## validate every pipeline file and every SQL file
+	$(DWH) validate
+
+graph: venv ## print the Mermaid diagram of a pipeline (PIPELINE=ecommerce_dwh)
+	$(DWH) graph $(or $(PIPELINE),ecommerce_dwh)
+
+bench-parse: venv ## DAG parse time per file and target, beside hand-written static DAGs
+	$(PY) bench/parse_bench.py
+
+bench: venv bench-parse ## every benchmark: parse time, Glue jobs, marts, the pipeline at scale 1 and 10
+	$(PY) bench/glue_bench.py
+	$(PY) bench/mart_bench.py
+	$(PY) bench/pipeline_bench.py
+
+clean: ## remove the local target's state ($$DWH_HOME) and caches
+	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache

@@ -1,0 +1,146 @@
+"""The ``dwh`` command line: validate, compile, graph, and the local-target helpers.
+
+dwh validate                  check every pipeline file (and the SQL it references)
+dwh compile [--check]         write (or check) the state machines and the JSON Schema
+dwh graph PIPELINE            print a Mermaid diagram of a pipeline
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dwh import config
+
+SCHEMA_PATH = config.PIPELINES_DIR / "pipeline.schema.json"
+
+
+def _load(args) -> tuple[dict, dict]:
+    from dwh.graph import load_all, pipeline_files
+
+    directory = Path(args.pipelines) if getattr(args, "pipelines", None) else None
+    result = load_all(pipeline_files(directory))
+    return result.pipelines, result.errors
+
+
+def cmd_validate(args) -> int:
+    pipelines, errors = _load(args)
+    for name, p in sorted(pipelines.items()):
+        kinds = sorted({n.kind for n in p.nodes})
+        print(f"ok    {name}: {len(p.nodes)} nodes ({', '.join(kinds)})")
+    for path, err in errors.items():
+        print(f"error {path.name}:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"      - {problem}", file=sys.stderr)
+    if not args.skip_sql:
+        from dwh.sql import check_all_sql
+
+        problems = check_all_sql()
+        for problem in problems:
+            print(f"error sql: {problem}", file=sys.stderr)
+        if not problems:
+            print(
+                "ok    include/sql: every file renders, parses as Redshift and transpiles to DuckDB"
+            )
+        errors = errors or dict.fromkeys(problems, None)
+    return 1 if errors else 0
+
+
+def _generated(pipelines: dict) -> dict[Path, str]:
+    from dwh.compile_stepfunctions import output_path, render_document
+    from dwh.graph import json_schema
+
+    files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
+    for p in pipelines.values():
+        files[output_path(p)] = render_document(p)
+    return files
+
+
+def cmd_compile(args) -> int:
+    pipelines, errors = _load(args)
+    if errors:
+        for err in errors.values():
+            print(f"error {err}", file=sys.stderr)
+        return 1
+    files = _generated(pipelines)
+    expected = set(files)
+    stale = {p for p in config.STEPFUNCTIONS_DIR.glob("*.asl.json") if p not in expected}
+    drift = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+    rel = lambda p: p.relative_to(config.REPO_ROOT)  # noqa: E731
+    if args.check:
+        for p in drift:
+            print(
+                f"drift {rel(p)}: out of date with its source; run `dwh compile`", file=sys.stderr
+            )
+        for p in stale:
+            print(f"drift {rel(p)}: no pipeline file generates it; delete it", file=sys.stderr)
+        if not drift and not stale:
+            print(f"ok    {len(files)} generated files match their sources")
+        return 1 if drift or stale else 0
+    config.STEPFUNCTIONS_DIR.mkdir(parents=True, exist_ok=True)
+    for p, text in files.items():
+        if p in drift:
+            p.write_text(text)
+            print(f"wrote {rel(p)}")
+    for p in stale:
+        p.unlink()
+        print(f"removed {rel(p)}")
+    return 0
+
+
+def mermaid(pipeline) -> str:
+    shapes = {
+        "glue_crawler": ("[/", "/]"),
+        "glue_job": ("[[", "]]"),
+        "load": ("[(", ")]"),
+        "sql": ("[", "]"),
+        "quality": ("{{", "}}"),
+        "notify": (">", "]"),
+    }
+    lines = ["flowchart LR"]
+    for n in pipeline.nodes:
+        left, right = shapes[n.kind]
+        lines.append(f'    {n.id}{left}"{n.id}<br/><small>{n.kind}</small>"{right}')
+    for a, b in sorted(pipeline.edges()):
+        lines.append(f"    {a} --> {b}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_graph(args) -> int:
+    from dwh.graph import load_pipeline
+
+    path = config.PIPELINES_DIR / f"{args.pipeline}.yaml"
+    if not path.exists():
+        path = Path(args.pipeline)
+    print(mermaid(load_pipeline(path)), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dwh", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate every pipeline file and the SQL")
+    p.add_argument("--pipelines", help="folder of pipeline files (default include/pipelines)")
+    p.add_argument("--skip-sql", action="store_true", help="do not check include/sql")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("compile", help="write the state machines and the JSON Schema")
+    p.add_argument("--check", action="store_true", help="exit 1 when a generated file drifted")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("graph", help="print a Mermaid diagram of a pipeline")
+    p.add_argument("pipeline", help="pipeline name or path of a pipeline file")
+    p.set_defaults(func=cmd_graph)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The Airflow compiler: a validated pipeline graph becomes an Airflow DAG.
+
+A DAG file in dags/ is two lines: it calls :func:`dag_for_file` with its own path, so the dag_id,
+the file name and the pipeline file stem are one name. The target (``local`` or ``aws``) comes from
+configuration (``DWH_TARGET`` / ``[dwh] target``); both targets produce the same task ids and edges.
+Parsing reads only the pipeline YAML: no network, no Variable, no SQL file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from airflow.sdk import DAG
+
+from dwh import config
+from dwh.graph import Pipeline, load_pipeline
+
+
+def _local_factories():
+    from dwh.operators import local
+
+    return {
+        "glue_crawler": lambda n, **kw: local.LocalGlueCrawlerOperator(
+            crawler=n.crawler, entities=n.entities, **kw
+        ),
+        "glue_job": lambda n, **kw: local.LocalGlueJobOperator(
+            script=n.script, arguments=n.arguments, **kw
+        ),
+        "load": lambda n, **kw: local.LocalLoadOperator(entity=n.entity, table=n.table, **kw),
+        "sql": lambda n, **kw: local.LocalSqlOperator(sql=n.sql, **kw),
+        "quality": lambda n, **kw: local.LocalQualityOperator(checks=n.checks, **kw),
+        "notify": lambda n, **kw: local.LocalNotifyOperator(
+            message=n.message, subject=n.subject, channels=n.channels, **kw
+        ),
+    }
+
+
+def _callbacks(target: str, channels: list[str], event: str) -> list:
+    if not channels:
+        return []
+    if target == "aws":
+        from dwh.operators.aws import failure_notifiers
+
+        return failure_notifiers(channels, event)
+    from dwh.alerts import LocalAlertNotifier
+
+    return [LocalAlertNotifier(event, channels)]
+
+
+def _task_kwargs(pipeline: Pipeline, node, target: str) -> dict:
+    retries = pipeline.retries_for(node)
+    alerts = pipeline.alerts_for(node)
+    return {
+        "task_id": node.id,
+        "doc_md": node.doc,
+        "retries": retries.count,
+        "retry_delay": dt.timedelta(seconds=retries.delay_seconds),
+        "retry_exponential_backoff": retries.backoff_rate if retries.exponential_backoff else 0,
+        "max_retry_delay": dt.timedelta(seconds=retries.max_delay_seconds),
+        "execution_timeout": dt.timedelta(minutes=pipeline.timeout_for(node)),
+        "on_failure_callback": _callbacks(target, alerts.on_failure, "failure"),
+        "on_retry_callback": _callbacks(target, alerts.on_retry, "retry"),
+    }
+
+
+def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
+    """Compile one pipeline for one target into an Airflow DAG."""
+    target = target or config.target()
+    if target == "aws":
+        from dwh.operators.aws import FACTORIES as factories
+    else:
+        factories = _local_factories()
+    start = dt.datetime.combine(pipeline.start_date, dt.time(), tzinfo=dt.UTC)
+    with DAG(
+        dag_id=pipeline.pipeline,
+        description=pipeline.description,
+        doc_md=pipeline.doc_md,
+        schedule=pipeline.schedule,
+        start_date=start,
+        catchup=pipeline.catchup,
+        max_active_runs=pipeline.max_active_runs,
+        tags=[*pipeline.tags, f"target:{target}"],
+        default_args={"owner": pipeline.owner},
+        template_searchpath=[str(config.SQL_DIR)],
+        dagrun_timeout=dt.timedelta(hours=12),
+    ) as dag:
+        tasks = {
+            n.id: factories[n.kind](n, **_task_kwargs(pipeline, n, target)) for n in pipeline.nodes
+        }
+        for n in pipeline.nodes:
+            for dep in n.depends_on:
+                tasks[dep] >> tasks[n.id]
+    return dag
+
+
+def dag_for_file(dag_file: str, target: str | None = None) -> DAG:
+    """The DAG of include/pipelines/<stem of dag_file>.yaml (dag_id = file name)."""
+    stem = Path(dag_file).stem
+    return build_dag(load_pipeline(config.PIPELINES_DIR / f"{stem}.yaml"), target)

@@ -1,0 +1,1 @@
+"""Operators of the two targets: ``local`` (embedded engines) and ``aws`` (provider operators)."""

@@ -1,0 +1,155 @@
+"""Operators of the aws target (MWAA): the amazon, common-sql and slack providers' operators.
+
+Names of AWS resources come from Airflow Variables rendered at run time (``{{ var.value.* }}``),
+never at parse time and never from literals; see README "Configuration on MWAA".
+"""
+
+from __future__ import annotations
+
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
+from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
+from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
+from airflow.providers.common.sql.operators.sql import SQLCheckOperator
+
+REDSHIFT_CONN_ID = "redshift_default"
+SLACK_CONN_ID = "slack_alerts"
+
+
+def var(name: str) -> str:
+    return "{{ var.value.dwh_" + name + " }}"
+
+
+class RedshiftSqlOperator(RedshiftDataOperator):
+    """Run a SQL file (or statements) through the Redshift Data API as one batch transaction.
+
+    The file is read and rendered at run time (template_ext), then split into statements, since
+    ExecuteStatement takes one statement and BatchExecuteStatement runs a list atomically.
+    """
+
+    template_fields = (*RedshiftDataOperator.template_fields, "secret_arn")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("cluster_identifier", var("redshift_cluster_id"))
+        kwargs.setdefault("database", var("redshift_database"))
+        kwargs.setdefault("secret_arn", var("redshift_secret_arn"))
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        from dwh.sql import split_statements
+
+        parts = self.sql if isinstance(self.sql, list) else [self.sql]
+        self.sql = [s for part in parts for s in split_statements(part)]
+        return super().execute(context)
+
+
+class QualityGateOperator(SQLCheckOperator):
+    """Record every declared check in ops.quality_results, then fail if a blocking one failed.
+
+    The gate itself is common-sql's SQLCheckOperator: its query returns ``failed = 0``.
+    """
+
+    template_fields = (*SQLCheckOperator.template_fields, "record_sql")
+
+    def __init__(self, *, record_sql: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.record_sql = record_sql
+
+    def execute(self, context):
+        self.get_db_hook().run(self.record_sql)
+        return super().execute(context)
+
+
+def glue_crawler(node, **kw):
+    return GlueCrawlerOperator(
+        config={"Name": var("resource_prefix") + f"-{node.crawler}"},
+        wait_for_completion=True,
+        **kw,
+    )
+
+
+def glue_job(node, **kw):
+    args = {
+        "--ingest_date": "{{ ds }}",
+        "--run_id": "{{ run_id }}",
+        "--raw_uri": var("raw_uri"),
+        "--processed_uri": var("processed_uri"),
+        **{f"--{k}": v for k, v in node.arguments.items()},
+    }
+    return GlueJobOperator(
+        job_name=var("resource_prefix") + f"-{node.id}",
+        script_args=args,
+        wait_for_completion=True,
+        # A retried task attaches to the still-running Glue run instead of starting a second one.
+        resume_glue_job_on_retry=True,
+        stop_job_run_on_kill=True,
+        **kw,
+    )
+
+
+def load(node, **kw):
+    from dwh.loads import redshift_load_statements
+
+    return RedshiftSqlOperator(sql=redshift_load_statements(node.entity, node.table), **kw)
+
+
+def sql(node, **kw):
+    return RedshiftSqlOperator(sql=list(node.sql), **kw)
+
+
+def quality(node, **kw):
+    from dwh.quality import check_statements, gate_sql
+
+    return QualityGateOperator(
+        conn_id=REDSHIFT_CONN_ID,
+        record_sql=check_statements(node.id, node.checks),
+        sql=f"SELECT ({gate_sql(node.id)}) = 0 AS no_blocking_failures",
+        **kw,
+    )
+
+
+def notify(node, **kw):
+    callbacks = []
+    if "slack" in node.channels:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        callbacks.append(
+            SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=node.message)
+        )
+    return SnsPublishOperator(
+        target_arn=var("alert_topic_arn"),
+        message=node.message,
+        subject=node.subject or node.id,
+        on_success_callback=callbacks or None,
+        **kw,
+    )
+
+
+def failure_notifiers(channels: list[str], event: str) -> list:
+    """Task callbacks of the aws target for a failure or retry."""
+    text = (
+        f"[{event}] {{{{ ti.dag_id }}}}.{{{{ ti.task_id }}}} run {{{{ run_id }}}} "
+        f"try {{{{ ti.try_number }}}}: {{{{ exception }}}}\nlog: {{{{ ti.log_url }}}}"
+    )
+    notifiers = []
+    if "sns" in channels:
+        from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+
+        notifiers.append(
+            SnsNotifier(target_arn=var("alert_topic_arn"), message=text, subject=f"dwh {event}")
+        )
+    if "slack" in channels:
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        notifiers.append(SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text))
+    return notifiers
+
+
+FACTORIES = {
+    "glue_crawler": glue_crawler,
+    "glue_job": glue_job,
+    "load": load,
+    "sql": sql,
+    "quality": quality,
+    "notify": notify,
+}

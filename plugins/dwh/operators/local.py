@@ -1,0 +1,193 @@
+"""Operators of the local target: one per node kind, each running the embedded engine.
+
+They keep the AWS semantics: the crawler infers schemas over the raw folder, the Glue job runs the
+same script from include/glue on local PySpark, loads and SQL run on the DuckDB warehouse file.
+Engine imports (PySpark, DuckDB) happen inside ``execute`` so that parsing a DAG stays cheap and
+MWAA never imports them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from dwh import alerts, config
+
+
+def sql_context(context) -> dict:
+    """The SQL templating contract on the local target (see include/sql/README.md)."""
+    return {
+        "ds": context["ds"],
+        "run_id": context["run_id"],
+        "processed_uri": str(config.lake("processed")),
+    }
+
+
+@contextlib.contextmanager
+def open_warehouse() -> Iterator:
+    """The DuckDB warehouse, held under an exclusive file lock.
+
+    DuckDB allows one writing process per file; with a parallel executor several task processes
+    would otherwise race for it, so they queue on the lock instead of failing.
+    """
+    from dwh.local.warehouse import Warehouse
+
+    path = config.warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        wh = Warehouse(path)
+        try:
+            wh.ensure_schema()
+            yield wh
+        finally:
+            wh.close()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class LocalGlueCrawlerOperator(BaseOperator):
+    """Infer the schema of each landed raw entity into the local catalog; fail on drift."""
+
+    ui_color = "#f5d5a8"
+
+    def __init__(self, *, crawler: str, entities: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.crawler = crawler
+        self.entities = list(entities)
+
+    def execute(self, context) -> dict:
+        from dwh.local.crawler import crawl
+
+        report = crawl(
+            config.lake("raw"), config.dwh_home() / "catalog", context["ds"], self.entities
+        )
+        self.log.info("crawler %s: %s", self.crawler, report)
+        return report
+
+
+class LocalGlueJobOperator(BaseOperator):
+    """Run a Glue script from include/glue on the shared local Spark session."""
+
+    ui_color = "#f0b46e"
+
+    def __init__(self, *, script: str, arguments: dict[str, str], **kwargs):
+        super().__init__(**kwargs)
+        self.script = script
+        self.arguments = dict(arguments)
+
+    def execute(self, context) -> dict:
+        from dwh.local.spark import run_glue_script
+
+        args = {
+            "--JOB_NAME": f"{self.dag_id}.{self.task_id}",
+            "--ingest_date": context["ds"],
+            "--run_id": context["run_id"],
+            "--raw_uri": str(config.lake("raw")),
+            "--processed_uri": str(config.lake("processed")),
+            **{f"--{k}": v for k, v in self.arguments.items()},
+        }
+        metrics = run_glue_script(config.GLUE_DIR / self.script, args)
+        self.log.info("glue job %s: %s", self.task_id, metrics)
+        return metrics
+
+
+class LocalLoadOperator(BaseOperator):
+    """Truncate-and-load one staging table from that date's processed Parquet."""
+
+    ui_color = "#a8d5f5"
+
+    def __init__(self, *, entity: str, table: str, **kwargs):
+        super().__init__(**kwargs)
+        self.entity = entity
+        self.table = table
+
+    def execute(self, context) -> dict:
+        with open_warehouse() as wh:
+            result = wh.load_entity(
+                self.entity,
+                self.table,
+                config.lake("processed"),
+                context["ds"],
+                context["run_id"],
+            )
+        self.log.info("loaded %s: %s", self.table, result)
+        return result
+
+
+class LocalSqlOperator(BaseOperator):
+    """Render, transpile to DuckDB and run the node's SQL files, each in one transaction."""
+
+    ui_color = "#c6e2b4"
+
+    def __init__(self, *, sql: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.sql = list(sql)
+
+    def execute(self, context) -> None:
+        ctx = sql_context(context)
+        with open_warehouse() as wh:
+            for rel in self.sql:
+                self.log.info("running include/sql/%s", rel)
+                wh.run_sql_file(rel, ctx)
+
+
+class LocalQualityOperator(BaseOperator):
+    """Run the declared checks, record them in ops.quality_results, gate on blocking failures."""
+
+    ui_color = "#e8b4d8"
+
+    def __init__(self, *, checks: list, **kwargs):
+        super().__init__(**kwargs)
+        self.checks = list(checks)
+
+    def execute(self, context) -> list[dict]:
+        ctx = sql_context(context)
+        with open_warehouse() as wh:
+            results = wh.run_checks(self.task_id, self.checks, ctx)
+            failed = wh.failed_blocking(self.task_id, context["run_id"])
+        for r in results:
+            self.log.info(
+                "%-6s %-5s %s observed=%s threshold=%s",
+                r["status"],
+                r["severity"],
+                r["name"],
+                r["observed"],
+                r["threshold"],
+            )
+        if failed:
+            names = [
+                r["name"] for r in results if r["status"] == "fail" and r["severity"] == "block"
+            ]
+            # Data does not fix itself on retry: fail at once and let the alert route it.
+            raise AirflowFailException(
+                f"{failed} blocking quality check(s) failed: {', '.join(names)}"
+            )
+        return results
+
+
+class LocalNotifyOperator(BaseOperator):
+    """Send the node's message to the local channels (outbox, Slack when configured)."""
+
+    template_fields = ("message", "subject")
+    ui_color = "#dddddd"
+
+    def __init__(self, *, message: str, subject: str | None, channels: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.message = message
+        self.subject = subject
+        self.channels = list(channels)
+
+    def execute(self, context) -> None:
+        record = {
+            "event": "notify",
+            "dag_id": self.dag_id,
+            "task_id": self.task_id,
+            "run_id": context["run_id"],
+            "subject": self.subject,
+            "message": self.message,
+        }
+        alerts.deliver(record, [c for c in self.channels if c != "sns"])

@@ -1,0 +1,24 @@
+"""Shared test settings: an isolated $DWH_HOME and AIRFLOW_HOME per session, no network."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_INCLUDE = REPO_ROOT / "tests" / "fixtures" / "include"
+SHARED_OLIST = REPO_ROOT.parent / "shared" / "datasets" / "olist_sample"
+
+_session_home = Path(tempfile.mkdtemp(prefix="dwh-test-"))
+os.environ.setdefault("DWH_HOME", str(_session_home / "dwh"))
+os.environ.setdefault("AIRFLOW_HOME", str(_session_home / "airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+
+@pytest.fixture(scope="session")
+def fixture_include() -> Path:
+    return FIXTURE_INCLUDE
