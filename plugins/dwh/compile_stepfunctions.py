@@ -104,13 +104,23 @@ def _strip_sql_comments(sql: str) -> str:
     return "".join(parts).strip()
 
 
+QUOTE_PATH = "$.sql_quote"
+
+
 def _format_expression(statement: str) -> str:
     """A rendered statement with \\x00name\\x00 markers -> an intrinsic expression."""
     pieces = re.split(r"\x00(\w+)\x00", statement)
     literal, args = [], []
     for idx, piece in enumerate(pieces):
         if idx % 2 == 0:
-            literal.append(_escape(piece))
+            # SQL is full of single quotes, which intrinsic string literals would need escaped.
+            # Each quote is a {} filled from $.sql_quote (set to ' by the first state) instead:
+            # the same result on AWS, in the escape-free form every ASL interpreter reads.
+            for n, chunk in enumerate(piece.split("'")):
+                if n:
+                    literal.append("{}")
+                    args.append(QUOTE_PATH)
+                literal.append(_escape(chunk))
         else:
             literal.append("{}")
             args.append(RUNTIME_VALUES[piece])
@@ -134,7 +144,20 @@ def _render_statements(templates: list[str], source: str) -> list[str]:
     return statements
 
 
+def _has_markers(text: str) -> bool:
+    return "\x00" in text
+
+
+def _sql_parameter(statement: str) -> dict:
+    """``Sql`` as a plain string, or ``Sql.$`` as States.Format when it needs run-time values."""
+    if _has_markers(statement):
+        return {"Sql.$": _format_expression(statement)}
+    return {"Sql": statement}
+
+
 def _sqls_parameter(statements: list[str]) -> dict:
+    if not any(_has_markers(s) for s in statements):
+        return {"Sqls": statements}
     return {"Sqls.$": "States.Array(" + ", ".join(_format_expression(s) for s in statements) + ")"}
 
 
@@ -244,15 +267,16 @@ class _Builder:
         return states
 
     def batch(self, node, first: str, name: str, statements: list[str], nxt: str) -> dict:
-        entry = self.task(
-            node,
-            "arn:aws:states:::aws-sdk:redshiftdata:batchExecuteStatement",
-            {
-                **self.redshift_parameters(),
-                **_sqls_parameter(statements),
-                "StatementName": f"{self.p.pipeline}.{node.id}",
-            },
-        )
+        """Several statements run as one transaction; a single one runs on its own (VACUUM
+        cannot run inside a transaction block)."""
+        params = {**self.redshift_parameters(), "StatementName": f"{self.p.pipeline}.{node.id}"}
+        if len(statements) == 1:
+            api = "executeStatement"
+            params.update(_sql_parameter(statements[0]))
+        else:
+            api = "batchExecuteStatement"
+            params.update(_sqls_parameter(statements))
+        entry = self.task(node, f"arn:aws:states:::aws-sdk:redshiftdata:{api}", params)
         return self.statement_loop(node, first, name, entry, nxt)
 
     # One method per node kind: each returns the node's states, entry state named node.id.
@@ -369,7 +393,7 @@ class _Builder:
             "arn:aws:states:::aws-sdk:redshiftdata:executeStatement",
             {
                 **self.redshift_parameters(),
-                "Sql.$": _format_expression(gate[0]),
+                **_sql_parameter(gate[0]),
                 "StatementName": f"{self.p.pipeline}.{i}.gate",
             },
         )
@@ -379,7 +403,7 @@ class _Builder:
             node,
             "arn:aws:states:::aws-sdk:redshiftdata:getStatementResult",
             {"Id.$": "$.gate.Id"},
-            ResultSelector={"failed.$": "$.Records[0][0].LongValue"},
+            ResultSelector={"failed.$": "$.TotalNumRows"},
             ResultPath="$.gate_result",
             Next=f"{i}.verdict",
         )
@@ -509,6 +533,7 @@ def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dic
                 "config.$": "$.config",
                 "ds.$": "$.ds",
                 "run_id.$": "$$.Execution.Name",
+                "sql_quote": "'",
             },
             "Next": None,
         },
@@ -518,6 +543,7 @@ def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dic
                 "config.$": "$.config",
                 "ds.$": "States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)",
                 "run_id.$": "$$.Execution.Name",
+                "sql_quote": "'",
             },
             "Next": None,
         },

@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from dwh import config
 
@@ -88,7 +96,18 @@ class LoadNode(_NodeBase):
 
 class SqlNode(_NodeBase):
     kind: Literal["sql"]
-    sql: list[str] = Field(min_length=1)
+    # One file or a list of files; the schema says so, the model always holds a list.
+    sql: Annotated[
+        list[str],
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                ]
+            }
+        ),
+    ] = Field(min_length=1)
 
     @field_validator("sql", mode="before")
     @classmethod

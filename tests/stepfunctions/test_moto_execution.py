@@ -1,19 +1,31 @@
 """Every state machine executed end to end by moto's Step Functions interpreter.
 
 What moto cannot run, and how it is covered here instead:
-- Wait states really sleep in moto; the polling Waits are made instant, the states still execute.
+- Wait states and Retry intervals really sleep in moto; both are made instant, the states still
+  execute and the retries still happen.
+- moto does not know that the Step Functions SDK name ``redshiftdata`` is boto's
+  ``redshift-data``; the test adds that name to moto's override table.
 - moto's Redshift Data API has no BatchExecuteStatement, never moves a statement past STARTED, and
   returns a fixed sample result. A small in-memory stand-in (``FakeRedshiftData``) is plugged into
   moto's Redshift Data backend: statements finish, BatchExecuteStatement exists, and the gate query
-  returns the number of failed blocking checks chosen by the test. The SQL each state sent is
+  returns as many failed blocking checks as the test chooses. The SQL each state sent is
   recorded, so the tests check what reached the API.
-- Glue job runs and crawls are moto's own (runs succeed; a crawl completes on the next read).
+- moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state (its callback endpoint is None for
+  .sync, then it cannot serialise the job run's datetimes). The StartJobRun call stays moto's own;
+  :func:`glue_sync_via_moto` replaces only the waiting part: it reads the run from moto's Glue
+  and fails the state when the run did not succeed, as Step Functions does.
+- moto hands AWS SDK responses to the interpreter with Python datetimes, which its own execution
+  history then cannot serialise; responses are passed through JSON first, as AWS returns
+  timestamps as text.
+- Glue crawls are moto's own; moto's state manager is told to complete a crawl on
+  its next read, as a real crawl completes after some polls.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import types
 import uuid
 
 import boto3
@@ -28,8 +40,9 @@ PREFIX = "dwh-test"
 
 
 class FakeRedshiftData:
-    def __init__(self, failed_blocking: int):
+    def __init__(self, failed_blocking: int, fail_statements: bool = False):
         self.failed_blocking = failed_blocking
+        self.fail_statements = fail_statements
         self.sql: dict[str, list[str]] = {}
 
     def handle(self, response: RedshiftDataAPIServiceResponse, action: str):
@@ -39,23 +52,81 @@ class FakeRedshiftData:
             self.sql[sid] = body.get("Sqls") or [body["Sql"]]
             return 200, {}, json.dumps({"Id": sid, "CreatedAt": time.time()})
         if action == "DescribeStatement":
-            return 200, {}, json.dumps({"Id": body["Id"], "Status": "FINISHED"})
+            status = "FAILED" if self.fail_statements else "FINISHED"
+            return 200, {}, json.dumps({"Id": body["Id"], "Status": status})
         if action == "GetStatementResult":
-            record = [[{"longValue": self.failed_blocking}]]
-            return 200, {}, json.dumps({"Records": record, "TotalNumRows": 1, "ColumnMetadata": []})
+            records = [[{"stringValue": f"check_{n}"}] for n in range(self.failed_blocking)]
+            body = {"Records": records, "TotalNumRows": len(records), "ColumnMetadata": []}
+            return 200, {}, json.dumps(body)
         raise AssertionError(f"unexpected Redshift Data call {action}")
+
+
+class JsonSafeClient:
+    """A boto3 client whose responses are plain JSON, as AWS hands them to Step Functions."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            return json.loads(json.dumps(attr(*args, **kwargs), default=str))
+
+        return call
+
+
+def glue_sync_via_moto(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+    started = env.stack.pop()
+    glue = boto3.client("glue", region_name=REGION)
+    run = glue.get_job_run(JobName=normalised_parameters["JobName"], RunId=started["JobRunId"])
+    state = run["JobRun"]["JobRunState"]
+    if state not in ("SUCCEEDED", "RUNNING", "STARTING"):
+        raise RuntimeError(f"Glue job run ended {state}")
+    env.stack.append(json.loads(json.dumps(run["JobRun"], default=str)))
 
 
 @pytest.fixture
 def aws(monkeypatch):
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service,
+    )
+
     monkeypatch.setattr(
         wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None
     )
+    monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda seconds: None))
+    overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
+    monkeypatch.setitem(overrides, "redshiftdata", "redshift-data")
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue,
+    )
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+
+    real_client_for = aws_sdk.boto_client_for
+    monkeypatch.setattr(
+        aws_sdk, "boto_client_for", lambda *a, **k: JsonSafeClient(real_client_for(*a, **k))
+    )
+    monkeypatch.setattr(
+        state_task_service_glue.StateTaskServiceGlue,
+        "_eval_integration_pattern",
+        glue_sync_via_moto,
+    )
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition(model_name="glue::crawl", transition={"progression": "immediate"})
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
+    state_manager.unset_transition("glue::crawl")
 
 
 def install_fake_redshift(monkeypatch, fake: FakeRedshiftData) -> None:
@@ -126,9 +197,10 @@ def execute(pipeline, include, resources, ds="2024-03-01") -> dict:
         },
     }
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
-    for _ in range(600):
+    deadline = time.monotonic() + 120
+    while True:
         desc = sfn.describe_execution(executionArn=execution["executionArn"])
-        if desc["status"] != "RUNNING":
+        if desc["status"] != "RUNNING" or time.monotonic() > deadline:
             break
         time.sleep(0.05)
     history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
@@ -154,7 +226,7 @@ def test_success_path_runs_every_node(aws, monkeypatch, pipeline_and_include):
     install_fake_redshift(monkeypatch, fake)
     resources = provision(pipeline)
     result = execute(pipeline, include, resources)
-    assert result["status"] == "SUCCEEDED", result["entered"][-5:]
+    assert result["status"] == "SUCCEEDED", (result["entered"][-5:], alerts(resources))
     assert {n.id for n in pipeline.nodes} <= set(result["entered"])
     assert "NotifyFailure" not in result["entered"]
     # Run-time values reached the SQL: the logical date and the processed location.
@@ -184,24 +256,24 @@ def test_failing_quality_gate_alerts_and_fails(aws, monkeypatch, pipeline_and_in
     assert pipeline.pipeline in message and "QualityGateFailed" in message
 
 
+def without_retries(pipeline):
+    """The same pipeline with no retries: moto would replay every failing call."""
+    no_retry = pipeline.defaults.retries.model_copy(update={"count": 0})
+    return pipeline.model_copy(
+        update={
+            "defaults": pipeline.defaults.model_copy(update={"retries": no_retry}),
+            "nodes": [n.model_copy(update={"retries": None}) for n in pipeline.nodes],
+        }
+    )
+
+
 def test_failing_glue_job_alerts_and_fails(aws, monkeypatch, pipeline_and_include):
     pipeline, include = pipeline_and_include
     jobs = [n for n in pipeline.nodes if n.kind == "glue_job"]
     if not jobs:
-        pytest.skip(f"{pipeline.pipeline} has no Glue job")
+        pytest.skip(f"{pipeline.pipeline} has no Glue job; the Redshift failure test covers it")
     install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0))
-    # No retries here: moto would sleep through the real backoff intervals.
-    for node in jobs:
-        object.__setattr__(
-            node, "retries", node.retries.model_copy(update={"count": 0}) if node.retries else None
-        )
-    object.__setattr__(
-        pipeline,
-        "defaults",
-        pipeline.defaults.model_copy(
-            update={"retries": pipeline.defaults.retries.model_copy(update={"count": 0})}
-        ),
-    )
+    pipeline = without_retries(pipeline)
     resources = provision(pipeline)
     boto3.client("glue", region_name=REGION).delete_job(JobName=f"{PREFIX}-{jobs[0].id}")
     result = execute(pipeline, include, resources)
@@ -209,3 +281,19 @@ def test_failing_glue_job_alerts_and_fails(aws, monkeypatch, pipeline_and_includ
     assert result["entered"][-2:] == ["NotifyFailure", "PipelineFailed"]
     (message,) = alerts(resources)
     assert pipeline.pipeline in message and "EntityNotFound" in message
+
+
+def test_failing_redshift_statement_alerts_and_fails(aws, monkeypatch, pipeline_and_include):
+    pipeline, include = pipeline_and_include
+    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0, fail_statements=True))
+    resources = provision(pipeline)
+    result = execute(pipeline, include, resources)
+    assert result["status"] == "FAILED"
+    assert result["entered"][-2:] == ["NotifyFailure", "PipelineFailed"]
+    sql_nodes = {n.id for n in pipeline.nodes if n.kind in ("load", "sql", "quality")}
+    failed = [e for e in result["entered"] if e.endswith("_failed")]
+    assert failed and failed[0].split(".")[0] in sql_nodes
+    notify = [n.id for n in pipeline.nodes if n.kind == "notify"]
+    assert not set(notify) & set(result["entered"])
+    (message,) = alerts(resources)
+    assert "RedshiftStatementFailed" in message

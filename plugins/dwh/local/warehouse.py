@@ -1,0 +1,128 @@
+"""The local warehouse: a DuckDB file that runs the Redshift SQL of include/sql, transpiled.
+
+DuckDB reads Parquet and JSON with its built-in readers (no extension download). Every public
+method runs in one transaction, so a failed task leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from dwh import config
+from dwh.loads import load_log_insert
+from dwh.quality import check_statements, gate_sql
+from dwh.sql import file_to_duckdb, render, to_duckdb
+from olist_contract import ENTITIES
+
+LINEAGE = ["_source_file", "_source_line", "ingest_date"]
+
+
+class Warehouse:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.con = duckdb.connect(str(self.path))
+        self.con.execute("set threads to 2")
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _run(self, statements: Sequence[str]) -> None:
+        self.con.execute("begin transaction")
+        try:
+            for stmt in statements:
+                self.con.execute(stmt)
+        except Exception:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
+
+    def _templates(self, templates: Sequence[str], context: dict, source: str) -> list[str]:
+        out = []
+        for n, t in enumerate(templates, start=1):
+            stmt = to_duckdb(render(t, context), f"{source} statement {n}")
+            if stmt:
+                out.append(stmt)
+        return out
+
+    def ensure_schema(self) -> None:
+        """Create schemas and tables from include/sql/ddl (idempotent: IF NOT EXISTS)."""
+        ddl_dir = config.SQL_DIR / "ddl"
+        statements = []
+        for path in sorted(ddl_dir.glob("*.sql")):
+            statements += file_to_duckdb(f"ddl/{path.name}", {"ds": "1970-01-01", "run_id": ""})
+        self._run(statements)
+
+    def run_sql_file(self, rel_path: str, context: dict) -> None:
+        self._run(file_to_duckdb(rel_path, context))
+
+    def load_entity(
+        self, entity: str, table: str, processed_root: Path, ds: str, run_id: str
+    ) -> dict:
+        """Staging truncate-and-load of one date's Parquet, its Glue metrics and the ledger row."""
+        cols = ", ".join([*ENTITIES[entity].column_names, *LINEAGE])
+        part = Path(processed_root) / entity / f"ingest_date={ds}"
+        metrics_file = Path(processed_root) / "_metrics" / entity / f"ingest_date={ds}" / "metrics.json"
+        if not metrics_file.exists():
+            raise FileNotFoundError(
+                f"{metrics_file}: no Glue metrics for {entity} on {ds}; did its Glue job run?"
+            )
+        metrics = json.loads(metrics_file.read_text())
+        files = sorted(part.glob("*.parquet"))
+        statements = [f"delete from {table}"]
+        if files:
+            listing = ", ".join(f"'{f}'" for f in files)
+            statements.append(
+                f"insert into {table} ({cols}) select {cols} from read_parquet([{listing}])"
+            )
+        where = f"entity = '{entity}' and ingest_date = '{ds}'"
+        statements += [
+            f"delete from ops.glue_metrics where {where}",
+            "insert into ops.glue_metrics values "
+            f"('{entity}', '{ds}', '{metrics['run_id']}', {int(metrics['rows_in'])}, "
+            f"{int(metrics['rows_out'])}, {int(metrics['rows_quarantined'])}, "
+            f"'{json.dumps(metrics.get('rejected_by_rule', {}))}')",
+            f"delete from ops.load_log where {where}",
+        ]
+        ctx = {"ds": ds, "run_id": run_id}
+        statements += self._templates([load_log_insert(entity, table)], ctx, f"load {entity}")
+        self._run(statements)
+        loaded = self.con.execute(f"select count(*) from {table}").fetchone()[0]
+        return {
+            "entity": entity,
+            "table": table,
+            "rows_in": metrics["rows_in"],
+            "rows_quarantined": metrics["rows_quarantined"],
+            "rows_loaded": loaded,
+        }
+
+    def run_checks(self, node_id: str, checks: Sequence, context: dict) -> list[dict]:
+        self._run(self._templates(check_statements(node_id, checks), context, node_id))
+        rows = self.con.execute(
+            "select check_name, check_type, status, severity, observed, threshold "
+            "from ops.quality_results where run_id = ? and node_id = ? order by check_name",
+            [context["run_id"], node_id],
+        ).fetchall()
+        keys = ("name", "type", "status", "severity", "observed", "threshold")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def failed_blocking(self, node_id: str, run_id: str) -> int:
+        (stmt,) = self._templates([gate_sql(node_id)], {"run_id": run_id, "ds": ""}, node_id)
+        return len(self.con.execute(stmt).fetchall())
+
+    def table_checksums(self, schemas: Sequence[str] = ("staging", "dw", "mart")) -> dict[str, str]:
+        """Order-independent checksum of every table and view in the given schemas."""
+        names = self.con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            f"where table_schema in ({', '.join(repr(s) for s in schemas)}) order by 1"
+        ).fetchall()
+        out = {}
+        for (name,) in names:
+            count, digest = self.con.execute(
+                f"select count(*), coalesce(sum(hash(t)), 0) from {name} as t"
+            ).fetchone()
+            out[name] = f"{count}:{digest}"
+        return out
