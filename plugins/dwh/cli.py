@@ -118,6 +118,29 @@ def cmd_graph(args) -> int:
     return 0
 
 
+def cmd_generate(args) -> int:
+    import time
+
+    from dwh.datagen import generate
+
+    out = Path(args.out) if args.out else config.lake("raw")
+    t0 = time.perf_counter()
+    rows = generate(out, args.ds, args.scale, args.seed, args.day, args.defect_rate)
+    print(f"wrote {sum(rows.values())} rows in {time.perf_counter() - t0:.1f}s to {out}")
+    for name, n in sorted(rows.items()):
+        print(f"  {name:<36}{n:>10}")
+    return 0
+
+
+def cmd_land(args) -> int:
+    from dwh.landing import land
+
+    rows = land(Path(args.folder), config.lake("raw"), args.ds)
+    for name, n in sorted(rows.items()):
+        print(f"  {name:<36}{n:>10}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dwh", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -130,6 +153,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="write the state machines and the JSON Schema")
     p.add_argument("--check", action="store_true", help="exit 1 when a generated file drifted")
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("run", help="run a pipeline end to end on the local target")
+    p.add_argument("--pipeline", default="ecommerce_dwh")
+    p.add_argument("--ds", default="2024-01-01", help="logical date YYYY-MM-DD")
+    p.add_argument("--scale", type=float, default=0.05, help="sample data scale (1 = Olist size)")
+    p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--defect-rate", type=float, default=0.01, help="share of spoilt sample rows")
+    p.set_defaults(func=lambda a: __import__("dwh.runner").runner.main(a))
+
+    p = sub.add_parser("generate", help="write Olist-shaped sample CSVs for a logical date")
+    p.add_argument("--ds", required=True)
+    p.add_argument("--scale", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--day", type=int, default=0, help="0 = full extract, k = day-k increment")
+    p.add_argument("--defect-rate", type=float, default=0.0)
+    p.add_argument("--out", help="raw folder (default $DWH_HOME/lake/raw)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("land", help="land a folder of Olist-shaped CSVs for a logical date")
+    p.add_argument("folder")
+    p.add_argument("--ds", required=True)
+    p.set_defaults(func=cmd_land)
 
     p = sub.add_parser("graph", help="print a Mermaid diagram of a pipeline")
     p.add_argument("pipeline", help="pipeline name or path of a pipeline file")

@@ -137,6 +137,9 @@ def _day_weights(days: np.ndarray) -> np.ndarray:
     return growth * weekday * black_friday * december
 
 
+FIRST_EXTRACT_PEOPLE = 0.7  # the full extract's buyers; later days add the other 30 %
+
+
 def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repeat_share: float):
     if day_span > 1:
         days = day_start + np.arange(day_span).astype("timedelta64[D]")
@@ -151,10 +154,18 @@ def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repea
     )
     purchase = np.sort(purchase)
     people = u["people"]
-    # Most people buy once; a few percent come back.
-    person = rng.integers(0, len(people), n)
-    repeat = rng.random(n) < repeat_share
-    person[repeat] = person[rng.integers(0, max(n, 1), repeat.sum()) % n]
+    split = int(len(people) * FIRST_EXTRACT_PEOPLE)
+    if day_span > 1:
+        # The full extract: most people buy once, a few percent come back within the history.
+        person = rng.integers(0, split, n)
+        repeat = rng.random(n) < repeat_share
+        person[repeat] = person[rng.integers(0, max(n, 1), repeat.sum()) % n]
+        returning = np.zeros(n, dtype=bool)
+    else:
+        # A day's increment: new people, and returning ones from the full extract's buyers.
+        person = rng.integers(split, len(people), n)
+        returning = rng.random(n) < repeat_share
+        person[returning] = rng.integers(0, split, returning.sum())
     approved = purchase + rng.integers(600, 2 * 86400, n).astype("timedelta64[s]")
     carrier = approved + rng.integers(86400, 5 * 86400, n).astype("timedelta64[s]")
     transit = np.clip(rng.gamma(2.5, 3.5, n), 1, 60)
@@ -185,6 +196,7 @@ def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repea
                 estimated.astype("U10"), " 00:00:00"
             ),
             "_person": person,
+            "_returning": returning,
             "_late": delivered.astype("datetime64[D]") > estimated,
             "_purchase": purchase,
         }
@@ -194,7 +206,7 @@ def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repea
 def _tables(rng, orders: pd.DataFrame, u: dict, customers_move: float) -> dict[str, pd.DataFrame]:
     n = len(orders)
     people = u["people"].iloc[orders["_person"].to_numpy()].reset_index(drop=True)
-    moved = rng.random(n) < customers_move
+    moved = orders["_returning"].to_numpy() & (rng.random(n) < customers_move)
     if moved.any():
         st = _choice(rng, STATES, STATE_P, moved.sum())
         people.loc[moved, "customer_state"] = st
@@ -346,9 +358,9 @@ def generate(
         )
     else:
         n = max(int(140 * scale), 5)
-        orders = _orders(rng, n, np.datetime64(ds), 1, u, repeat_share=0.1)
-        # Returning customers who moved: their new address starts a new SCD2 version.
-        tables = _tables(rng, orders, u, customers_move=0.1)
+        orders = _orders(rng, n, np.datetime64(ds), 1, u, repeat_share=0.25)
+        # Half the returning customers moved: their new address starts a new SCD2 version.
+        tables = _tables(rng, orders, u, customers_move=0.5)
         k = max(int(n * 0.02), 1)
         tables["products"] = u["products"].sample(k, random_state=int(rng.integers(1 << 30)))[
             ENTITIES["products"].column_names

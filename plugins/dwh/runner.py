@@ -39,7 +39,9 @@ def airflow_env() -> dict[str, str]:
             "DWH_TARGET": "local",
             "PYTHONPATH": os.pathsep.join(paths),
             "AIRFLOW_HOME": str(home / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(config.REPO_ROOT / "dags"),
+            "AIRFLOW__CORE__DAGS_FOLDER": env.get(
+                "AIRFLOW__CORE__DAGS_FOLDER", str(config.REPO_ROOT / "dags")
+            ),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.REPO_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",

@@ -7,7 +7,8 @@ fixed: staging, dw, mart, ops.
 
 Locally each rendered statement is transpiled from Redshift to DuckDB with sqlglot. Statements that
 only tune Redshift (ANALYZE, VACUUM) have no DuckDB meaning and are skipped by name; Redshift
-physical-design clauses (DISTKEY, SORTKEY, ENCODE, DISTSTYLE) are dropped by sqlglot's generator.
+physical-design clauses (DISTKEY, SORTKEY, ENCODE, DISTSTYLE) are dropped, and so are PRIMARY KEY and
+FOREIGN KEY declarations, which Redshift never enforces (DuckDB would).
 Anything else that does not transpile is an error naming the file and the construct.
 """
 
@@ -94,6 +95,10 @@ def to_duckdb(statement: str, source: str) -> str | None:
         # Physical design (distribution, sort keys, encodings) is Redshift's alone: drop it.
         for prop in list(tree.find_all(*_physical_properties())):
             prop.pop()
+        # Redshift declares keys for the planner but never enforces them; DuckDB would, and a
+        # type-1 dimension's delete-insert would then trip over its facts. Keep Redshift's rule.
+        for key in list(tree.find_all(exp.PrimaryKey, exp.ForeignKey)):
+            key.pop()
         for enc in list(tree.find_all(exp.EncodeColumnConstraint)):
             enc.parent.pop() if isinstance(enc.parent, exp.ColumnConstraint) else enc.pop()
         return tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)

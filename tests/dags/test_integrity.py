@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import socket
 from pathlib import Path
 
@@ -18,7 +19,7 @@ DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
 def dagbag(folder: Path):
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(folder), include_examples=False, safe_mode=False)
+    return DagBag(dag_folder=str(folder), safe_mode=False)
 
 
 @pytest.fixture(scope="module", params=["local", "aws"])
@@ -99,12 +100,13 @@ def test_parsing_does_not_import_local_engines(tmp_path):
     code = (
         "import sys, os; os.environ['DWH_TARGET']='aws';"
         "from airflow.dag_processing.dagbag import DagBag;"
-        f"b = DagBag(dag_folder={str(DAGS_DIR)!r}, include_examples=False);"
+        f"b = DagBag(dag_folder={str(DAGS_DIR)!r});"
         "assert not b.import_errors, b.import_errors;"
         "bad = [m for m in ('duckdb', 'pyspark', 'sqlglot') if m in sys.modules];"
         "print('imported:', bad); sys.exit(1 if bad else 0)"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
 
 

@@ -21,6 +21,12 @@ from olist_contract import ENTITIES
 LINEAGE = ["_source_file", "_source_line", "ingest_date"]
 
 
+def _rule_counts(metrics: dict) -> str:
+    """The metrics record's rejected-by-rule counts as JSON text (the Glue job writes text)."""
+    value = metrics.get("rejected_by_rule", {})
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -84,7 +90,7 @@ class Warehouse:
             "insert into ops.glue_metrics values "
             f"('{entity}', '{ds}', '{metrics['run_id']}', {int(metrics['rows_in'])}, "
             f"{int(metrics['rows_out'])}, {int(metrics['rows_quarantined'])}, "
-            f"'{json.dumps(metrics.get('rejected_by_rule', {}))}')",
+            f"'{_rule_counts(metrics)}')",
             f"delete from ops.load_log where {where}",
         ]
         ctx = {"ds": ds, "run_id": run_id}

@@ -1,0 +1,167 @@
+"""End to end on the local target: the real Airflow DAG (airflow dags test) over generated data.
+
+These runs take about a minute each; they are marked e2e (`make test-fast` leaves them out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dwh import config
+
+pytestmark = pytest.mark.e2e
+REPO = config.REPO_ROOT
+SHARED_OLIST = REPO.parent / "shared" / "datasets" / "olist_sample"
+
+
+def dwh(home: Path, *args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DWH_HOME": str(home), **(env_extra or {})}
+    env.pop("AIRFLOW_HOME", None)  # the runner puts Airflow's SQLite under DWH_HOME
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "dwh.cli", *args],
+        env={**env, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "include" / "glue")])},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def query(home: Path, sql: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def checksums(home: Path) -> dict:
+    from dwh.local.warehouse import Warehouse
+
+    wh = Warehouse(home / "warehouse.duckdb")
+    try:
+        return wh.table_checksums()
+    finally:
+        wh.close()
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e")
+    run = dwh(home, "run", "--scale", "0.02", "--ds", "2024-01-01", "--defect-rate", "0.02")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return home, run
+
+
+def test_run_prints_progress_and_a_summary(first_run):
+    _, run = first_run
+    assert "start   crawl_raw" in run.stdout
+    assert "success notify_success" in run.stdout
+    assert "== ecommerce_dwh 2024-01-01: SUCCESS" in run.stdout
+    for section in ("Rows per stage", "Quality checks:", "Marts:", "Where to look next:"):
+        assert section in run.stdout
+
+
+def test_every_mart_has_rows(first_run):
+    home, _ = first_run
+    marts = query(home, "select table_name from information_schema.tables where table_schema = 'mart'")
+    assert {m for (m,) in marts} >= {
+        "executive_monthly", "customer_rfm", "customer_cohorts", "product_categories",
+        "operational_loads", "operational_quality",
+    }
+    for (mart,) in marts:
+        (n,) = query(home, f"select count(*) from mart.{mart}")[0]
+        assert n > 0, mart
+
+
+def test_every_row_is_accounted_for(first_run):
+    home, _ = first_run
+    rows = query(
+        home,
+        "select entity, rows_in, rows_out, rows_quarantined, rows_loaded from ops.load_log "
+        "where ingest_date = '2024-01-01'",
+    )
+    assert len(rows) == 9
+    for entity, rows_in, rows_out, quarantined, loaded in rows:
+        assert rows_in == rows_out + quarantined, entity
+        assert loaded == rows_out, entity
+    # Defects were injected, so something was quarantined, and each reject carries its reason.
+    assert sum(r[3] for r in rows) > 0
+    quarantine = home / "lake" / "processed" / "_quarantine" / "orders" / "ingest_date=2024-01-01"
+    reasons = query(home, f"select distinct _rule from read_parquet('{quarantine}/*.parquet')")
+    assert {"bad_timestamp", "unknown_enum", "duplicate_key", "malformed_row"} <= {r for (r,) in reasons}
+
+
+def test_no_blocking_check_failed(first_run):
+    home, _ = first_run
+    failed = query(
+        home,
+        "select check_name from ops.quality_results where status = 'fail' and severity = 'block'",
+    )
+    assert failed == []
+    assert query(home, "select count(*) from ops.quality_results")[0][0] >= 20
+
+
+def test_rerunning_a_date_changes_nothing_and_the_next_day_adds_history(first_run):
+    home, _ = first_run
+    before = checksums(home)
+    again = dwh(home, "run", "--scale", "0.02", "--ds", "2024-01-01", "--defect-rate", "0.02")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert checksums(home) == before
+
+    versions_before = query(home, "select count(*) from dw.dim_customer")[0][0]
+    orders_before = query(home, "select count(*) from dw.fact_orders")[0][0]
+    next_day = dwh(home, "run", "--scale", "0.2", "--ds", "2024-01-02")
+    assert next_day.returncode == 0, next_day.stdout[-3000:]
+    new_orders = query(home, "select count(*) from staging.orders")[0][0]
+    assert query(home, "select count(*) from dw.fact_orders")[0][0] == orders_before + new_orders
+    # Returning customers who moved get a new version; the old one is closed, not lost.
+    assert query(home, "select count(*) from dw.dim_customer")[0][0] > versions_before
+    (closed,) = query(home, "select count(*) from dw.dim_customer where not is_current")[0]
+    assert closed > 0
+
+
+def test_bring_your_own_olist_files(tmp_path):
+    if not SHARED_OLIST.is_dir():
+        pytest.skip(f"{SHARED_OLIST} is absent: the shared Olist sample is not on this machine")
+    run = dwh(tmp_path, "run", "--data", str(SHARED_OLIST), "--ds", "2024-02-01")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    # The slice's foreign keys mostly point outside it: kept, mapped to unknown, and reported.
+    orphan = query(
+        tmp_path,
+        "select observed from ops.quality_results where check_name = 'items_order_known'",
+    )
+    assert orphan and orphan[0][0] > 0.5
+    unknown = query(tmp_path, "select count(*) from dw.fact_order_items where customer_key = 'unknown'")
+    assert unknown[0][0] > 0
+    loads = query(tmp_path, "select entity, rows_in, rows_out, rows_quarantined from ops.load_log")
+    assert all(r[1] == r[2] + r[3] for r in loads)
+
+
+def test_a_failing_blocking_check_fails_the_run_skips_downstream_and_alerts(tmp_path):
+    fixtures = REPO / "tests" / "fixtures" / "include"
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "fixture_failing_check.py").write_text((REPO / "dags" / "ecommerce_dwh.py").read_text())
+    env = {"DWH_INCLUDE_DIR": str(fixtures), "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+    run = dwh(
+        tmp_path, "run", "--pipeline", "fixture_failing_check", "--scale", "0.01",
+        "--ds", "2024-01-01", env_extra=env,
+    )
+    assert run.returncode != 0
+    assert "failed  check_customer_orders" in run.stdout
+    assert "success notify_done" not in run.stdout
+    results = query(tmp_path, "select check_name, status from ops.quality_results")
+    assert ("only_delivered", "fail") in results
+    alerts = [json.loads(line) for line in (tmp_path / "alerts" / "outbox.jsonl").read_text().splitlines()]
+    failure = [a for a in alerts if a["event"] == "failure"]
+    assert failure and failure[0]["task_id"] == "check_customer_orders"
+    assert "only_delivered" in failure[0]["error"]
+    assert failure[0]["log_location"]
