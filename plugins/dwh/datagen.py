@@ -357,7 +357,7 @@ def generate(
             }
         )
     else:
-        n = max(int(140 * scale), 5)
+        n = max(int(140 * scale), 30)
         orders = _orders(rng, n, np.datetime64(ds), 1, u, repeat_share=0.25)
         # Half the returning customers moved: their new address starts a new SCD2 version.
         tables = _tables(rng, orders, u, customers_move=0.5)

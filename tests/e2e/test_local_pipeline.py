@@ -47,9 +47,11 @@ def checksums(home: Path) -> dict:
 
     wh = Warehouse(home / "warehouse.duckdb")
     try:
-        return wh.table_checksums()
+        sums = wh.table_checksums()
     finally:
         wh.close()
+    # The operational views show the run log, which records every run by design.
+    return {name: v for name, v in sums.items() if not name.startswith("mart.operational_")}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +120,7 @@ def test_rerunning_a_date_changes_nothing_and_the_next_day_adds_history(first_ru
 
     versions_before = query(home, "select count(*) from dw.dim_customer")[0][0]
     orders_before = query(home, "select count(*) from dw.fact_orders")[0][0]
-    next_day = dwh(home, "run", "--scale", "0.2", "--ds", "2024-01-02")
+    next_day = dwh(home, "run", "--scale", "0.02", "--ds", "2024-01-02")
     assert next_day.returncode == 0, next_day.stdout[-3000:]
     new_orders = query(home, "select count(*) from staging.orders")[0][0]
     assert query(home, "select count(*) from dw.fact_orders")[0][0] == orders_before + new_orders

@@ -26,8 +26,10 @@ scored as (
         p.frequency,
         p.lifetime_value,
         datediff(day, p.last_order_at, r.as_of) as recency_days,
-        ntile(5) over (order by datediff(day, p.last_order_at, r.as_of) desc) as r_score,
-        ntile(5) over (order by p.lifetime_value) as m_score
+        ntile(5) over (
+            order by datediff(day, p.last_order_at, r.as_of) desc, p.customer_unique_id
+        ) as r_score,
+        ntile(5) over (order by p.lifetime_value, p.customer_unique_id) as m_score
     from per_person as p
     cross join reference as r
 )
