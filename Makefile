@@ -13,7 +13,7 @@ SCALE ?= 0.05
 DS ?= 2024-01-01
 DATA ?=
 
-.PHONY: help venv run test test-fast lint check-generated compile validate graph \
+.PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
         bench bench-parse bench-glue bench-marts airflow-ui clean
 
 help: ## list the targets
@@ -42,6 +42,15 @@ lint: venv ## ruff, ruff format --check, sqlfluff (redshift), terraform fmt, che
 	$(VENV)/bin/sqlfluff lint include/sql tests/fixtures/include/sql/fixture --dialect redshift
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive infra; \
 	  else echo "terraform not installed: skipping terraform fmt -check"; fi
+
+.venv-checkov/.installed: requirements-checkov.txt
+	@test -x .venv-checkov/bin/python || $(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q -r requirements-checkov.txt
+	@touch $@
+
+checkov: .venv-checkov/.installed ## checkov on infra/, offline (own virtualenv: its pins clash with pytest's)
+	BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false CKV_SKIP_PACKAGE_UPDATE_CHECK=true \
+	  .venv-checkov/bin/checkov --config-file infra/.checkov.yaml --quiet --compact
 
 check-generated: venv ## fail when a state machine or the JSON Schema drifted from its pipeline
 	$(DWH) validate

@@ -34,7 +34,7 @@ if sys.argv[2] == "warm":
     import airflow.providers.common.sql.operators.sql
     import airflow.providers.slack.notifications.slack_webhook
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False, safe_mode=False)
+bag = DagBag(dag_folder=sys.argv[1], safe_mode=False)
 assert not bag.import_errors, bag.import_errors
 (stat,) = bag.dagbag_stats
 print(json.dumps({"seconds": stat.duration.total_seconds(), "tasks": stat.task_num}))
@@ -53,7 +53,10 @@ def measure(dag_file: Path, mode: str, target: str, runs: int) -> tuple[float, i
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", PROBE, str(dag_file), mode],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         samples.append(result["seconds"])

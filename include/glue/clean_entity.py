@@ -56,7 +56,9 @@ def _sniff(spark, path: str) -> tuple[list[str], str]:
     lines = [r.value for r in spark.read.text(path).limit(200).collect()]
     encoding = "ISO-8859-1" if any("\ufffd" in line for line in lines) else "UTF-8"
     if encoding != "UTF-8":
-        lines = [r.value for r in spark.read.option("encoding", encoding).text(path).limit(1).collect()]
+        lines = [
+            r.value for r in spark.read.option("encoding", encoding).text(path).limit(1).collect()
+        ]
     header = lines[0].lstrip("\ufeff").split(",") if lines else []
     return header, encoding
 

@@ -11,11 +11,10 @@ unknown_enum, bad_timestamp_order, duplicate_key.
 
 from __future__ import annotations
 
+from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, Entity
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-
-from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, Entity
 
 CORRUPT = "_corrupt_record"
 TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:ss"
@@ -173,8 +172,13 @@ def clean(entity: Entity, raw: DataFrame) -> tuple[DataFrame, DataFrame]:
             )
     for earlier, later in entity.timestamp_order:
         a, b = F.col(f"__t_{earlier}"), F.col(f"__t_{later}")
-        rules.append(("bad_timestamp_order", a.isNotNull() & b.isNotNull() & (b < a),
-                      F.lit(f"{later} is before {earlier}")))
+        rules.append(
+            (
+                "bad_timestamp_order",
+                a.isNotNull() & b.isNotNull() & (b < a),
+                F.lit(f"{later} is before {earlier}"),
+            )
+        )
 
     rule_col = F.lit(None).cast("string")
     reason_col = F.lit(None).cast("string")
@@ -206,7 +210,9 @@ def clean(entity: Entity, raw: DataFrame) -> tuple[DataFrame, DataFrame]:
         if c.accepted:
             good = good.withColumn(c.name, F.lower(F.col(c.name)))
     quarantine_cols = [*cols, CORRUPT, "_source_file", "_source_line", "_rule", "_reason"]
-    bad = df.filter(F.col("_rule").isNotNull()).select(*quarantine_cols).unionByName(
-        dupes.select(*quarantine_cols)
+    bad = (
+        df.filter(F.col("_rule").isNotNull())
+        .select(*quarantine_cols)
+        .unionByName(dupes.select(*quarantine_cols))
     )
     return good, bad

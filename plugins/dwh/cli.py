@@ -177,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ds", required=True)
     p.set_defaults(func=cmd_land)
 
+    p = sub.add_parser(
+        "deploy",
+        help="package and sync DAGs, plugins, requirements and Glue scripts to MWAA",
+        add_help=False,
+    )
+    p.set_defaults(func=None)
+
     p = sub.add_parser("graph", help="print a Mermaid diagram of a pipeline")
     p.add_argument("pipeline", help="pipeline name or path of a pipeline file")
     p.set_defaults(func=cmd_graph)
@@ -184,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["deploy"]:  # its own options: see `dwh deploy --help`
+        from dwh.deploy import main as deploy_main
+
+        return deploy_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 

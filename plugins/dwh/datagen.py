@@ -21,20 +21,143 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from olist_contract import ENTITIES, PAYMENT_TYPES
+from olist_contract import ENTITIES
 
 BASE_SIZES = {"orders": 99_441, "customers_unique": 96_096, "products": 32_951, "sellers": 3_095}
 HISTORY_START = dt.date(2016, 10, 1)
 HISTORY_DAYS = 700
-STATES = np.array(["SP", "RJ", "MG", "RS", "PR", "SC", "BA", "DF", "ES", "GO", "PE", "CE", "PA", "MT", "MA", "MS", "PB", "RN", "PI", "AL", "SE", "TO", "RO", "AM", "AC", "AP", "RR"])
-STATE_P = np.array([42, 13, 12, 5.5, 5, 3.7, 3.4, 2.2, 2, 2, 1.7, 1.3, 1, 0.9, 0.75, 0.72, 0.54, 0.49, 0.5, 0.4, 0.35, 0.28, 0.25, 0.15, 0.08, 0.07, 0.05])
-CITIES = {"SP": ["sao paulo", "campinas", "guarulhos", "santos"], "RJ": ["rio de janeiro", "niteroi"], "MG": ["belo horizonte", "uberlandia", "contagem"]}
-CATEGORIES = np.array(["cama_mesa_banho", "beleza_saude", "esporte_lazer", "moveis_decoracao", "informatica_acessorios", "utilidades_domesticas", "relogios_presentes", "telefonia", "ferramentas_jardim", "automotivo", "brinquedos", "cool_stuff", "perfumaria", "bebes", "eletronicos", "papelaria", "fashion_bolsas_e_acessorios", "pet_shop", "moveis_escritorio", "consoles_games"])
-CATEGORY_EN = np.array(["bed_bath_table", "health_beauty", "sports_leisure", "furniture_decor", "computers_accessories", "housewares", "watches_gifts", "telephony", "garden_tools", "auto", "toys", "cool_stuff", "perfumery", "baby", "electronics", "stationery", "fashion_bags_accessories", "pet_shop", "office_furniture", "consoles_games"])
-CATEGORY_P = np.array([11, 9.6, 8.6, 7.4, 7, 6.3, 5.3, 4.2, 4, 3.8, 3.6, 3.4, 3.1, 2.7, 2.5, 2.2, 1.8, 1.7, 1.5, 1.0])
+STATES = np.array(
+    [
+        "SP",
+        "RJ",
+        "MG",
+        "RS",
+        "PR",
+        "SC",
+        "BA",
+        "DF",
+        "ES",
+        "GO",
+        "PE",
+        "CE",
+        "PA",
+        "MT",
+        "MA",
+        "MS",
+        "PB",
+        "RN",
+        "PI",
+        "AL",
+        "SE",
+        "TO",
+        "RO",
+        "AM",
+        "AC",
+        "AP",
+        "RR",
+    ]
+)
+STATE_P = np.array(
+    [
+        42,
+        13,
+        12,
+        5.5,
+        5,
+        3.7,
+        3.4,
+        2.2,
+        2,
+        2,
+        1.7,
+        1.3,
+        1,
+        0.9,
+        0.75,
+        0.72,
+        0.54,
+        0.49,
+        0.5,
+        0.4,
+        0.35,
+        0.28,
+        0.25,
+        0.15,
+        0.08,
+        0.07,
+        0.05,
+    ]
+)
+CITIES = {
+    "SP": ["sao paulo", "campinas", "guarulhos", "santos"],
+    "RJ": ["rio de janeiro", "niteroi"],
+    "MG": ["belo horizonte", "uberlandia", "contagem"],
+}
+CATEGORIES = np.array(
+    [
+        "cama_mesa_banho",
+        "beleza_saude",
+        "esporte_lazer",
+        "moveis_decoracao",
+        "informatica_acessorios",
+        "utilidades_domesticas",
+        "relogios_presentes",
+        "telefonia",
+        "ferramentas_jardim",
+        "automotivo",
+        "brinquedos",
+        "cool_stuff",
+        "perfumaria",
+        "bebes",
+        "eletronicos",
+        "papelaria",
+        "fashion_bolsas_e_acessorios",
+        "pet_shop",
+        "moveis_escritorio",
+        "consoles_games",
+    ]
+)
+CATEGORY_EN = np.array(
+    [
+        "bed_bath_table",
+        "health_beauty",
+        "sports_leisure",
+        "furniture_decor",
+        "computers_accessories",
+        "housewares",
+        "watches_gifts",
+        "telephony",
+        "garden_tools",
+        "auto",
+        "toys",
+        "cool_stuff",
+        "perfumery",
+        "baby",
+        "electronics",
+        "stationery",
+        "fashion_bags_accessories",
+        "pet_shop",
+        "office_furniture",
+        "consoles_games",
+    ]
+)
+CATEGORY_P = np.array(
+    [11, 9.6, 8.6, 7.4, 7, 6.3, 5.3, 4.2, 4, 3.8, 3.6, 3.4, 3.1, 2.7, 2.5, 2.2, 1.8, 1.7, 1.5, 1.0]
+)
 PAYMENT_P = {"credit_card": 0.739, "boleto": 0.190, "voucher": 0.056, "debit_card": 0.015}
-COMMENTS = np.array(["", "", "", "Recomendo", "Produto ótimo, chegou antes do prazo", 'Veio "quebrado", quero devolver', "Bom, mas a entrega, demorou", "Não recebi o produto.\nPéssimo atendimento", "Excelente; qualidade boa"])
+COMMENTS = np.array(
+    [
+        "",
+        "",
+        "",
+        "Recomendo",
+        "Produto ótimo, chegou antes do prazo",
+        'Veio "quebrado", quero devolver',
+        "Bom, mas a entrega, demorou",
+        "Não recebi o produto.\nPéssimo atendimento",
+        "Excelente; qualidade boa",
+    ]
+)
 
 
 def _rng(seed: int, *keys) -> np.random.Generator:
@@ -192,9 +315,7 @@ def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repea
             "order_approved_at": _ts_str(approved),
             "order_delivered_carrier_date": carrier_s,
             "order_delivered_customer_date": delivered_s,
-            "order_estimated_delivery_date": np.char.add(
-                estimated.astype("U10"), " 00:00:00"
-            ),
+            "order_estimated_delivery_date": np.char.add(estimated.astype("U10"), " 00:00:00"),
             "_person": person,
             "_returning": returning,
             "_late": delivered.astype("datetime64[D]") > estimated,
@@ -212,9 +333,20 @@ def _tables(rng, orders: pd.DataFrame, u: dict, customers_move: float) -> dict[s
         people.loc[moved, "customer_state"] = st
         people.loc[moved, "customer_city"] = _cities(rng, st)
         people.loc[moved, "customer_zip_code_prefix"] = _zip(rng, moved.sum())
-    customers = pd.DataFrame({"customer_id": orders["customer_id"].to_numpy(), **{
-        c: people[c].to_numpy() for c in ("customer_unique_id", "customer_zip_code_prefix", "customer_city", "customer_state")
-    }})
+    customers = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"].to_numpy(),
+            **{
+                c: people[c].to_numpy()
+                for c in (
+                    "customer_unique_id",
+                    "customer_zip_code_prefix",
+                    "customer_city",
+                    "customer_state",
+                )
+            },
+        }
+    )
     # Items: ~90 % of orders have one item.
     n_items = 1 + rng.poisson(0.14, n)
     order_idx = np.repeat(np.arange(n), n_items)
@@ -236,10 +368,18 @@ def _tables(rng, orders: pd.DataFrame, u: dict, customers_move: float) -> dict[s
             "freight_value": freight,
         }
     )
-    total = pd.Series(price + freight).groupby(order_idx).sum().reindex(range(n), fill_value=0).to_numpy()
+    total = (
+        pd.Series(price + freight)
+        .groupby(order_idx)
+        .sum()
+        .reindex(range(n), fill_value=0)
+        .to_numpy()
+    )
     ptype = _choice(rng, np.array(list(PAYMENT_P)), list(PAYMENT_P.values()), n)
     split = (ptype == "voucher") & (rng.random(n) < 0.4)  # vouchers often top up another payment
-    installments = np.where(ptype == "credit_card", rng.choice([1, 1, 1, 2, 3, 4, 5, 6, 8, 10], n), 1)
+    installments = np.where(
+        ptype == "credit_card", rng.choice([1, 1, 1, 2, 3, 4, 5, 6, 8, 10], n), 1
+    )
     pay = pd.DataFrame(
         {
             "order_id": orders["order_id"].to_numpy(),
@@ -266,7 +406,9 @@ def _tables(rng, orders: pd.DataFrame, u: dict, customers_move: float) -> dict[s
         _choice(rng, np.arange(1, 6), [45, 10, 12, 13, 20], n),
         _choice(rng, np.arange(1, 6), [8, 2.5, 7.5, 19.5, 62.5], n),
     )
-    created = (orders["_purchase"].to_numpy() + rng.integers(7, 25, n).astype("timedelta64[D]")).astype("datetime64[D]")
+    created = (
+        orders["_purchase"].to_numpy() + rng.integers(7, 25, n).astype("timedelta64[D]")
+    ).astype("datetime64[D]")
     comment_idx = rng.integers(0, len(COMMENTS), n)
     reviews = pd.DataFrame(
         {
@@ -276,7 +418,9 @@ def _tables(rng, orders: pd.DataFrame, u: dict, customers_move: float) -> dict[s
             "review_comment_title": np.where(score <= 2, "Ruim", ""),
             "review_comment_message": COMMENTS[comment_idx],
             "review_creation_date": np.char.add(created.astype("U10"), " 00:00:00"),
-            "review_answer_timestamp": _ts_str(created + rng.integers(3600, 5 * 86400, n).astype("timedelta64[s]")),
+            "review_answer_timestamp": _ts_str(
+                created + rng.integers(3600, 5 * 86400, n).astype("timedelta64[s]")
+            ),
         }
     )[reviewed]
     return {
@@ -304,7 +448,7 @@ def inject_defects(rng, tables: dict[str, pd.DataFrame], rate: float) -> dict[st
         k = int(round(len(df) * rate / 4))
         if k == 0 or df.empty:
             continue
-        df = df.astype({c: str for c in df.columns})
+        df = df.astype(dict.fromkeys(df.columns, str))
         if name == "orders":
             df.loc[pick(df, k), "order_purchase_timestamp"] = "2017-02-30 10:00:00"
             df.loc[pick(df, k), "order_status"] = "lost_in_transit"
@@ -365,7 +509,9 @@ def generate(
         tables["products"] = u["products"].sample(k, random_state=int(rng.integers(1 << 30)))[
             ENTITIES["products"].column_names
         ]
-        tables["sellers"] = u["sellers"].sample(max(k // 2, 1), random_state=int(rng.integers(1 << 30)))
+        tables["sellers"] = u["sellers"].sample(
+            max(k // 2, 1), random_state=int(rng.integers(1 << 30))
+        )
     extra = inject_defects(rng, tables, defect_rate) if defect_rate > 0 else {}
     counts = {}
     for name, df in tables.items():

@@ -99,9 +99,12 @@ def run_dag(pipeline: str, ds: str, env: dict[str, str], log_path: Path) -> tupl
     current: str | None = None
     cmd = [airflow_bin(), "dags", "test", pipeline, ds]
     t0 = time.monotonic()
-    with log_path.open("w") as log, subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    ) as proc:
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as proc,
+    ):
         for line in proc.stdout:
             log.write(line)
             if m := START.search(line):
@@ -129,7 +132,9 @@ def main(args) -> int:
     home = config.dwh_home()
     t0 = time.monotonic()
     print(f"dwh run: pipeline {args.pipeline}, logical date {ds}, DWH_HOME={home}")
-    source = f"your files in {args.data}" if args.data else f"generated sample data (scale {args.scale})"
+    source = (
+        f"your files in {args.data}" if args.data else f"generated sample data (scale {args.scale})"
+    )
     print(f"landing {source}")
     landed = land_input(
         ds, args.scale, Path(args.data) if args.data else None, args.seed, args.defect_rate

@@ -43,7 +43,9 @@ def warehouse_figures(ds: str) -> dict:
             "select table_name from information_schema.tables where table_schema = 'mart' "
             "order by 1"
         ).fetchall()
-        mart_rows = [(m, con.execute(f"select count(*) from mart.{m}").fetchone()[0]) for (m,) in marts]
+        mart_rows = [
+            (m, con.execute(f"select count(*) from mart.{m}").fetchone()[0]) for (m,) in marts
+        ]
         versions = con.execute(
             "select count(*), count(distinct customer_unique_id) from dw.dim_customer "
             "where customer_key <> 'unknown'"

@@ -66,8 +66,19 @@ def test_owner_tags_doc_retries_and_alerting(bag):
             assert task.execution_timeout is not None, where
             assert task.on_failure_callback, f"{where}: no failure alert"
             assert task.task_id.split("_")[0] in {
-                "crawl", "clean", "load", "build", "refresh", "check", "notify", "analyze",
-                "vacuum", "purge", "create", "prepare", "record",
+                "crawl",
+                "clean",
+                "load",
+                "build",
+                "refresh",
+                "check",
+                "notify",
+                "analyze",
+                "vacuum",
+                "purge",
+                "create",
+                "prepare",
+                "record",
             }, f"{where}: task ids read verb_object"
 
 
@@ -87,8 +98,17 @@ def test_dag_files_do_no_top_level_work():
     for f in DAG_FILES:
         tree = ast.parse(f.read_text())
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        names |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        names |= {
+            a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for a in n.names
+        }
+        names |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module
+        }
         assert not names & forbidden, f"{f.name}: {names & forbidden}"
         assert len(f.read_text().splitlines()) < 15, f"{f.name}: DAG files stay thin"
 

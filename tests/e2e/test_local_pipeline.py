@@ -27,7 +27,10 @@ def dwh(home: Path, *args: str, env_extra: dict | None = None) -> subprocess.Com
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     return subprocess.run(
         [sys.executable, "-m", "dwh.cli", *args],
-        env={**env, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "include" / "glue")])},
+        env={
+            **env,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "include" / "glue")]),
+        },
         capture_output=True,
         text=True,
         timeout=900,
@@ -73,10 +76,16 @@ def test_run_prints_progress_and_a_summary(first_run):
 
 def test_every_mart_has_rows(first_run):
     home, _ = first_run
-    marts = query(home, "select table_name from information_schema.tables where table_schema = 'mart'")
+    marts = query(
+        home, "select table_name from information_schema.tables where table_schema = 'mart'"
+    )
     assert {m for (m,) in marts} >= {
-        "executive_monthly", "customer_rfm", "customer_cohorts", "product_categories",
-        "operational_loads", "operational_quality",
+        "executive_monthly",
+        "customer_rfm",
+        "customer_cohorts",
+        "product_categories",
+        "operational_loads",
+        "operational_quality",
     }
     for (mart,) in marts:
         (n,) = query(home, f"select count(*) from mart.{mart}")[0]
@@ -98,7 +107,9 @@ def test_every_row_is_accounted_for(first_run):
     assert sum(r[3] for r in rows) > 0
     quarantine = home / "lake" / "processed" / "_quarantine" / "orders" / "ingest_date=2024-01-01"
     reasons = query(home, f"select distinct _rule from read_parquet('{quarantine}/*.parquet')")
-    assert {"bad_timestamp", "unknown_enum", "duplicate_key", "malformed_row"} <= {r for (r,) in reasons}
+    assert {"bad_timestamp", "unknown_enum", "duplicate_key", "malformed_row"} <= {
+        r for (r,) in reasons
+    }
 
 
 def test_no_blocking_check_failed(first_run):
@@ -141,7 +152,9 @@ def test_bring_your_own_olist_files(tmp_path):
         "select observed from ops.quality_results where check_name = 'items_order_known'",
     )
     assert orphan and orphan[0][0] > 0.5
-    unknown = query(tmp_path, "select count(*) from dw.fact_order_items where customer_key = 'unknown'")
+    unknown = query(
+        tmp_path, "select count(*) from dw.fact_order_items where customer_key = 'unknown'"
+    )
     assert unknown[0][0] > 0
     loads = query(tmp_path, "select entity, rows_in, rows_out, rows_quarantined from ops.load_log")
     assert all(r[1] == r[2] + r[3] for r in loads)
@@ -154,15 +167,24 @@ def test_a_failing_blocking_check_fails_the_run_skips_downstream_and_alerts(tmp_
     (dags / "fixture_failing_check.py").write_text((REPO / "dags" / "ecommerce_dwh.py").read_text())
     env = {"DWH_INCLUDE_DIR": str(fixtures), "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
     run = dwh(
-        tmp_path, "run", "--pipeline", "fixture_failing_check", "--scale", "0.01",
-        "--ds", "2024-01-01", env_extra=env,
+        tmp_path,
+        "run",
+        "--pipeline",
+        "fixture_failing_check",
+        "--scale",
+        "0.01",
+        "--ds",
+        "2024-01-01",
+        env_extra=env,
     )
     assert run.returncode != 0
     assert "failed  check_customer_orders" in run.stdout
     assert "success notify_done" not in run.stdout
     results = query(tmp_path, "select check_name, status from ops.quality_results")
     assert ("only_delivered", "fail") in results
-    alerts = [json.loads(line) for line in (tmp_path / "alerts" / "outbox.jsonl").read_text().splitlines()]
+    alerts = [
+        json.loads(line) for line in (tmp_path / "alerts" / "outbox.jsonl").read_text().splitlines()
+    ]
     failure = [a for a in alerts if a["event"] == "failure"]
     assert failure and failure[0]["task_id"] == "check_customer_orders"
     assert "only_delivered" in failure[0]["error"]

@@ -90,12 +90,11 @@ def glue_sync_via_moto(self, env, resource_runtime_part, normalised_parameters, 
 
 @pytest.fixture
 def aws(monkeypatch):
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service,
     )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
     monkeypatch.setattr(
         wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None
@@ -104,11 +103,10 @@ def aws(monkeypatch):
     overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
     monkeypatch.setitem(overrides, "redshiftdata", "redshift-data")
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-        state_task_service_glue,
-    )
-
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk as aws_sdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue,
     )
 
     real_client_for = aws_sdk.boto_client_for

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+from olist_contract import ENTITIES
 
 from dwh import config
 from dwh.loads import load_log_insert
 from dwh.quality import check_statements, gate_sql
 from dwh.sql import file_to_duckdb, render, to_duckdb
-from olist_contract import ENTITIES
 
 LINEAGE = ["_source_file", "_source_line", "ingest_date"]
 
@@ -71,7 +71,9 @@ class Warehouse:
         """Staging truncate-and-load of one date's Parquet, its Glue metrics and the ledger row."""
         cols = ", ".join([*ENTITIES[entity].column_names, *LINEAGE])
         part = Path(processed_root) / entity / f"ingest_date={ds}"
-        metrics_file = Path(processed_root) / "_metrics" / entity / f"ingest_date={ds}" / "metrics.json"
+        metrics_file = (
+            Path(processed_root) / "_metrics" / entity / f"ingest_date={ds}" / "metrics.json"
+        )
         if not metrics_file.exists():
             raise FileNotFoundError(
                 f"{metrics_file}: no Glue metrics for {entity} on {ds}; did its Glue job run?"

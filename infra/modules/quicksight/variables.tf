@@ -1,0 +1,150 @@
+variable "name_prefix" {
+  description = "Environment prefix of every QuickSight ID."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the warehouse."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets for QuickSight's network interfaces."
+  type        = list(string)
+}
+
+variable "redshift_security_group_id" {
+  description = "Security group of the warehouse."
+  type        = string
+}
+
+variable "redshift_host" {
+  description = "Warehouse endpoint host name."
+  type        = string
+}
+
+variable "redshift_port" {
+  description = "Warehouse SQL port."
+  type        = number
+}
+
+variable "redshift_database" {
+  description = "Warehouse database."
+  type        = string
+}
+
+variable "redshift_secret_arn" {
+  description = "Secrets Manager secret with the warehouse credentials."
+  type        = string
+}
+
+variable "owner_principal_arns" {
+  description = "QuickSight users or groups (their ARNs) owning the data source and datasets."
+  type        = list(string)
+  default     = []
+}
+
+variable "import_mode" {
+  description = "DIRECT_QUERY (dashboards query Redshift) or SPICE (QuickSight keeps a copy)."
+  type        = string
+  default     = "DIRECT_QUERY"
+
+  validation {
+    condition     = contains(["DIRECT_QUERY", "SPICE"], var.import_mode)
+    error_message = "import_mode is DIRECT_QUERY or SPICE."
+  }
+}
+
+variable "datasets" {
+  description = "One dataset per mart relation (schema mart, tables and views alike): key = dataset suffix, view = relation name, columns = its columns in order with QuickSight types (STRING, INTEGER, DECIMAL, DATETIME, BOOLEAN). tests/infra checks them against include/sql."
+  type = map(object({
+    view = string
+    columns = list(object({
+      name = string
+      type = string
+    }))
+  }))
+  default = {
+    customer_cohorts = {
+      view = "customer_cohorts"
+      columns = [
+        { name = "cohort_month", type = "DATETIME" },
+        { name = "months_since", type = "INTEGER" },
+        { name = "customers", type = "INTEGER" },
+        { name = "retention", type = "DECIMAL" },
+      ]
+    }
+    customer_rfm = {
+      view = "customer_rfm"
+      columns = [
+        { name = "customer_unique_id", type = "STRING" },
+        { name = "first_order_at", type = "DATETIME" },
+        { name = "last_order_at", type = "DATETIME" },
+        { name = "recency_days", type = "INTEGER" },
+        { name = "frequency", type = "INTEGER" },
+        { name = "lifetime_value", type = "DECIMAL" },
+        { name = "r_score", type = "INTEGER" },
+        { name = "m_score", type = "INTEGER" },
+        { name = "segment", type = "STRING" },
+        { name = "is_churned", type = "BOOLEAN" },
+        { name = "is_repeat", type = "BOOLEAN" },
+      ]
+    }
+    executive_monthly = {
+      view = "executive_monthly"
+      columns = [
+        { name = "month_start", type = "DATETIME" },
+        { name = "customer_state", type = "STRING" },
+        { name = "orders", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "freight", type = "DECIMAL" },
+        { name = "average_order_value", type = "DECIMAL" },
+        { name = "revenue_growth", type = "DECIMAL" },
+      ]
+    }
+    operational_loads = {
+      view = "operational_loads"
+      columns = [
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "entity", type = "STRING" },
+        { name = "run_id", type = "STRING" },
+        { name = "rows_in", type = "INTEGER" },
+        { name = "rows_quarantined", type = "INTEGER" },
+        { name = "rows_out", type = "INTEGER" },
+        { name = "rows_loaded", type = "INTEGER" },
+        { name = "loaded_at", type = "DATETIME" },
+        { name = "quarantine_rate", type = "DECIMAL" },
+        { name = "is_reconciled", type = "BOOLEAN" },
+      ]
+    }
+    operational_quality = {
+      view = "operational_quality"
+      columns = [
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "run_id", type = "STRING" },
+        { name = "node_id", type = "STRING" },
+        { name = "check_name", type = "STRING" },
+        { name = "check_type", type = "STRING" },
+        { name = "table_name", type = "STRING" },
+        { name = "observed", type = "DECIMAL" },
+        { name = "threshold", type = "DECIMAL" },
+        { name = "status", type = "STRING" },
+        { name = "severity", type = "STRING" },
+        { name = "checked_at", type = "DATETIME" },
+      ]
+    }
+    product_categories = {
+      view = "product_categories"
+      columns = [
+        { name = "category", type = "STRING" },
+        { name = "orders", type = "INTEGER" },
+        { name = "items", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "average_review_score", type = "DECIMAL" },
+        { name = "on_time_rate", type = "DECIMAL" },
+        { name = "freight_share", type = "DECIMAL" },
+        { name = "revenue_rank", type = "INTEGER" },
+      ]
+    }
+  }
+}

@@ -1,0 +1,139 @@
+"""docker-compose.yaml, the Dockerfiles and the GitHub workflows, checked as files (Docker and
+GitHub do not run here): pinned versions, the folders mounted where MWAA has them, the
+environment the dwh package reads, OIDC deploys per environment."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from infra_support import REPO_ROOT
+
+from dwh import deploy, versions
+
+OFFICIAL_IMAGE = f"apache/airflow:{versions.AIRFLOW}-python{versions.MWAA_PYTHON}"
+# Astro Runtime 3.3-7 is the release carrying Apache Airflow 3.3.1.
+ASTRO_RUNTIME = {"3.3.1": "3.3-7"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((REPO_ROOT / "docker-compose.yaml").read_text())
+
+
+def airflow_services(compose: dict) -> dict[str, dict]:
+    return {name: s for name, s in compose["services"].items() if name.startswith("airflow-")}
+
+
+def test_compose_builds_on_the_pinned_official_image(compose):
+    services = airflow_services(compose)
+    assert set(services) == {
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    }
+    for name, service in services.items():
+        assert service["build"]["args"]["AIRFLOW_IMAGE"] == OFFICIAL_IMAGE, name
+        assert service["image"] == f"dwh-airflow-local:{versions.AIRFLOW}", name
+        dockerfile = REPO_ROOT / service["build"]["dockerfile"]
+        text = dockerfile.read_text()
+        assert f"ARG AIRFLOW_IMAGE={OFFICIAL_IMAGE}" in text
+        assert "openjdk-17-jre-headless" in text  # local PySpark
+        assert "requirements-local.txt" in text
+    assert compose["services"]["postgres"]["image"].startswith("postgres:")
+
+
+def test_compose_mounts_the_folders_where_mwaa_has_them(compose):
+    for name, service in airflow_services(compose).items():
+        volumes = service["volumes"]
+        assert "./dags:/opt/airflow/dags" in volumes, name
+        assert "./include:/opt/airflow/dags/include" in volumes, name  # dags/include/ on MWAA
+        assert "./plugins:/opt/airflow/plugins" in volumes, name
+        assert "${HOME}/.aws:/home/airflow/.aws:ro" in volumes, name
+        env = service["environment"]
+        assert env["DWH_INCLUDE_DIR"] == "/opt/airflow/dags/include"
+        assert env["PYTHONPATH"] == "/opt/airflow/dags/include/glue"
+
+
+def test_compose_defaults_to_the_local_target_and_passes_aws_settings_through(compose):
+    for service in airflow_services(compose).values():
+        env = service["environment"]
+        assert env["DWH_TARGET"] == "${DWH_TARGET:-local}"
+        assert env["AWS_PROFILE"] == "${AWS_PROFILE:-}"
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+        # One signing key for every component, read from the volume airflow-init fills.
+        assert env["AIRFLOW__API_AUTH__JWT_SECRET_CMD"] == "cat /opt/airflow/secrets/jwt_secret"
+
+
+def test_compose_paths_match_what_the_startup_script_sets_on_mwaa(compose):
+    """Same relative layout: include/ inside the DAGs folder, glue scripts on the path."""
+    startup = (REPO_ROOT / deploy.STARTUP_SCRIPT).read_text()
+    assert 'DWH_INCLUDE_DIR="${AIRFLOW_HOME}/dags/include"' in startup
+    env = compose["services"]["airflow-scheduler"]["environment"]
+    assert env["DWH_INCLUDE_DIR"] == "/opt/airflow/dags/include"  # AIRFLOW_HOME=/opt/airflow
+
+
+def test_astro_dockerfile_uses_the_runtime_carrying_the_pinned_airflow():
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    tag = f"{ASTRO_RUNTIME[versions.AIRFLOW]}-python-{versions.MWAA_PYTHON}"
+    assert re.search(rf"^FROM astrocrpublic\.azurecr\.io/runtime:{re.escape(tag)}$", text, re.M)
+    assert "requirements-local.txt" in text
+    packages = (REPO_ROOT / "packages.txt").read_text().split()
+    assert "openjdk-17-jre-headless" in packages
+    astro = yaml.safe_load((REPO_ROOT / ".astro" / "config.yaml").read_text())
+    assert astro["project"]["name"]
+
+
+def workflow(name: str) -> dict:
+    doc = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / name).read_text())
+    doc["on"] = doc.pop(True, doc.get("on"))  # YAML 1.1 reads the key `on` as True
+    return doc
+
+
+def test_ci_runs_the_repository_entry_point_on_pull_requests():
+    ci = workflow("ci.yml")
+    assert "pull_request" in ci["on"]
+    steps = ci["jobs"]["checks"]["steps"]
+    assert any(s.get("run") == "bash .ci/run" for s in steps)
+    assert ci["permissions"] == {"contents": "read"}
+    infra = "\n".join(s.get("run", "") for s in ci["jobs"]["infrastructure"]["steps"])
+    assert "terraform fmt -check -recursive infra" in infra
+    assert "checkov --config-file infra/.checkov.yaml" in infra
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_each_environment_deploys_with_oidc_terraform_then_the_deploy_command(environment):
+    caller = workflow(f"deploy-{environment}.yml")
+    job = next(iter(caller["jobs"].values()))
+    assert job["uses"] == "./.github/workflows/deploy.yml"
+    assert job["with"] == {"environment": environment}
+    assert caller["permissions"]["id-token"] == "write"
+
+    deploy_wf = workflow("deploy.yml")
+    assert "workflow_call" in deploy_wf["on"]
+    body = deploy_wf["jobs"]["deploy"]
+    assert body["environment"] == "${{ inputs.environment }}"
+    assert body["env"]["TF_DIR"] == "infra/envs/${{ inputs.environment }}"
+    steps = body["steps"]
+    creds = next(s for s in steps if str(s.get("uses", "")).startswith("aws-actions/"))
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    runs = [s.get("run", "") for s in steps]
+    order = [
+        next(i for i, r in enumerate(runs) if "plan -out=tfplan" in r),
+        next(i for i, r in enumerate(runs) if "apply tfplan" in r),
+        next(i for i, r in enumerate(runs) if "python -m dwh.deploy" in r),
+    ]
+    assert order == sorted(order)
+    outputs = next(r for r in runs if "DWH_MWAA_BUCKET" in r)
+    for variable in deploy.ENVIRONMENT_VARIABLES.values():
+        assert variable in outputs
+    assert (REPO_ROOT / "infra" / "envs" / environment / "main.tf").is_file()
+
+
+def test_checkov_pin_is_its_own_requirements_file():
+    lines = (REPO_ROOT / "requirements-checkov.txt").read_text().split()
+    assert [x for x in lines if x.startswith("checkov==")] == ["checkov==3.3.30"]
