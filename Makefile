@@ -1,7 +1,8 @@
 # Two commands for a newcomer: `make run` (the whole pipeline on the local target) and `make test`.
 SHELL := bash
 .DEFAULT_GOAL := help
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that really runs (a pyenv shim may exist for a version that is not active).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do $$p -c 'import sys' >/dev/null 2>&1 && command -v $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 DWH := bin/dwh
