@@ -15,7 +15,7 @@ DS ?= 2024-01-01
 DATA ?=
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse bench-glue bench-marts airflow-ui clean
+        bench bench-parse clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -66,13 +66,10 @@ validate: venv ## validate every pipeline file and every SQL file
 graph: venv ## print the Mermaid diagram of a pipeline (PIPELINE=ecommerce_dwh)
 	$(DWH) graph $(or $(PIPELINE),ecommerce_dwh)
 
-bench-parse: venv ## DAG parse time per file and target, beside hand-written static DAGs
+bench-parse: venv ## DAG parse time per file and target, beside static reference DAGs
 	$(PY) bench/parse_bench.py
 
-bench: venv bench-parse ## every benchmark: parse time, Glue jobs, marts, the pipeline at scale 1 and 10
-	$(PY) bench/glue_bench.py
-	$(PY) bench/mart_bench.py
-	$(PY) bench/pipeline_bench.py
+bench: venv bench-parse ## every benchmark (today: DAG parse time)
 
 clean: ## remove the local target's state ($$DWH_HOME) and caches
 	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache

@@ -89,7 +89,11 @@ def test_every_task_retries_with_backoff_and_jitter_and_is_caught(pipeline_and_i
         if st["Type"] != "Task" or name == "NotifyFailure":
             continue
         (retry,) = st["Retry"]
-        assert retry["BackoffRate"] > 1 and retry["JitterStrategy"] == "FULL", name
+        node = pipeline.node_map[name.split(".")[0]]
+        wanted = pipeline.retries_for(node)
+        assert retry["MaxAttempts"] == wanted.count, name
+        assert retry["BackoffRate"] == (wanted.backoff_rate if wanted.exponential_backoff else 1.0)
+        assert retry["JitterStrategy"] == "FULL", name
         assert st["TimeoutSeconds"] > 0
         if name in top:
             assert st["Catch"][0]["Next"] == "NotifyFailure", name
