@@ -37,7 +37,7 @@ test: venv ## run the whole test suite (unit, moto, end to end on the local targ
 test-fast: venv ## the tests without the end-to-end pipeline runs
 	$(PY) -m pytest -m "not e2e"
 
-lint: venv ## ruff, ruff format --check, sqlfluff (redshift), terraform fmt, checkov
+lint: venv ## ruff (with AIR rules), ruff format --check, sqlfluff (redshift), terraform fmt -check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint include/sql tests/fixtures/include/sql/fixture --dialect redshift
