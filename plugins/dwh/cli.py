@@ -3,6 +3,8 @@
 dwh validate                  check every pipeline file (and the SQL it references)
 dwh compile [--check]         write (or check) the state machines and the JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
+dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
+dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
 """
 
 from __future__ import annotations
@@ -141,6 +143,17 @@ def cmd_land(args) -> int:
     return 0
 
 
+def cmd_fault(args) -> int:
+    from dwh.faults import inject
+
+    path = inject(args.dag_id, args.task_id, args.times)
+    print(
+        f"the next {args.times} tr{'y' if args.times == 1 else 'ies'} of "
+        f"{args.dag_id}.{args.task_id} will fail ({path})"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dwh", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder")
     p.add_argument("--ds", required=True)
     p.set_defaults(func=cmd_land)
+
+    p = sub.add_parser("fault", help="make the next tries of a local task fail (rehearse retries)")
+    p.add_argument("dag_id")
+    p.add_argument("task_id")
+    p.add_argument("--times", type=int, default=1)
+    p.set_defaults(func=cmd_fault)
 
     p = sub.add_parser(
         "deploy",

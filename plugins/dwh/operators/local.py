@@ -16,6 +16,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from dwh import alerts, config
+from dwh.faults import raise_if_injected
 
 
 def sql_context(context) -> dict:
@@ -60,6 +61,7 @@ class LocalGlueCrawlerOperator(BaseOperator):
         self.entities = list(entities)
 
     def execute(self, context) -> dict:
+        raise_if_injected(self.dag_id, self.task_id)
         from dwh.local.crawler import crawl
 
         report = crawl(
@@ -80,6 +82,7 @@ class LocalGlueJobOperator(BaseOperator):
         self.arguments = dict(arguments)
 
     def execute(self, context) -> dict:
+        raise_if_injected(self.dag_id, self.task_id)
         from dwh.local.spark import run_glue_script
 
         args = {
@@ -106,6 +109,7 @@ class LocalLoadOperator(BaseOperator):
         self.table = table
 
     def execute(self, context) -> dict:
+        raise_if_injected(self.dag_id, self.task_id)
         with open_warehouse() as wh:
             result = wh.load_entity(
                 self.entity,
@@ -128,6 +132,7 @@ class LocalSqlOperator(BaseOperator):
         self.sql = list(sql)
 
     def execute(self, context) -> None:
+        raise_if_injected(self.dag_id, self.task_id)
         ctx = sql_context(context)
         with open_warehouse() as wh:
             for rel in self.sql:
@@ -145,6 +150,7 @@ class LocalQualityOperator(BaseOperator):
         self.checks = list(checks)
 
     def execute(self, context) -> list[dict]:
+        raise_if_injected(self.dag_id, self.task_id)
         ctx = sql_context(context)
         with open_warehouse() as wh:
             results = wh.run_checks(self.task_id, self.checks, ctx)
@@ -182,6 +188,7 @@ class LocalNotifyOperator(BaseOperator):
         self.channels = list(channels)
 
     def execute(self, context) -> None:
+        raise_if_injected(self.dag_id, self.task_id)
         record = {
             "event": "notify",
             "dag_id": self.dag_id,
