@@ -13,9 +13,11 @@ export DWH_HOME ?= $(CURDIR)/.dwh
 SCALE ?= 0.05
 DS ?= 2024-01-01
 DATA ?=
+# Scales of the benchmarks (1 = the size of the real Olist data).
+SCALES ?= 1,10
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse clean
+        bench bench-parse bench-glue clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -69,7 +71,10 @@ graph: venv ## print the Mermaid diagram of a pipeline (PIPELINE=ecommerce_dwh)
 bench-parse: venv ## DAG parse time per file and target, beside static reference DAGs
 	$(PY) bench/parse_bench.py
 
-bench: venv bench-parse ## every benchmark (today: DAG parse time)
+bench-glue: venv ## Glue jobs on local Spark at scale 1 and 10, beside a DuckDB read (SCALES=)
+	$(PY) bench/glue_bench.py --scales $(SCALES)
+
+bench: venv bench-parse bench-glue ## every benchmark
 
 clean: ## remove the local target's state ($$DWH_HOME) and caches
 	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from olist_contract import ENTITIES
 
+# Olist: 99,441 orders by 96,096 people, so about 3.4 % of orders are a returning buyer's.
+REPEAT_SHARE = 0.034
 BASE_SIZES = {"orders": 99_441, "customers_unique": 96_096, "products": 32_951, "sellers": 3_095}
 HISTORY_START = dt.date(2016, 10, 1)
 HISTORY_DAYS = 700
@@ -207,10 +209,14 @@ def _zip(rng, n) -> np.ndarray:
     return np.char.zfill(rng.integers(1000, 99990, n).astype("U5"), 5)
 
 
+FIRST_EXTRACT_PEOPLE = 0.7  # the full extract's buyers; later days add the other 30 %
+
+
 def universe(scale: float, seed: int) -> dict:
     """Customers (people), products and sellers of the whole history: the same for every day."""
     rng = _rng(seed, "universe")
-    n_people = max(int(BASE_SIZES["customers_unique"] * scale), 20)
+    # The full extract's buyers are FIRST_EXTRACT_PEOPLE of everyone; the rest buy later.
+    n_people = max(int(BASE_SIZES["customers_unique"] * scale / FIRST_EXTRACT_PEOPLE), 20)
     n_products = max(int(BASE_SIZES["products"] * scale), 20)
     n_sellers = max(int(BASE_SIZES["sellers"] * scale), 5)
     states = _choice(rng, STATES, STATE_P, n_people)
@@ -260,9 +266,6 @@ def _day_weights(days: np.ndarray) -> np.ndarray:
     return growth * weekday * black_friday * december
 
 
-FIRST_EXTRACT_PEOPLE = 0.7  # the full extract's buyers; later days add the other 30 %
-
-
 def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repeat_share: float):
     if day_span > 1:
         days = day_start + np.arange(day_span).astype("timedelta64[D]")
@@ -280,9 +283,10 @@ def _orders(rng, n: int, day_start: np.datetime64, day_span: int, u: dict, repea
     split = int(len(people) * FIRST_EXTRACT_PEOPLE)
     if day_span > 1:
         # The full extract: most people buy once, a few percent come back within the history.
-        person = rng.integers(0, split, n)
-        repeat = rng.random(n) < repeat_share
-        person[repeat] = person[rng.integers(0, max(n, 1), repeat.sum()) % n]
+        n_first = min(split, max(int(round(n * (1 - repeat_share))), 1))
+        first = rng.permutation(split)[:n_first]
+        person = np.concatenate([first, rng.choice(first, n - n_first)])
+        person = person[rng.permutation(n)]
         returning = np.zeros(n, dtype=bool)
     else:
         # A day's increment: new people, and returning ones from the full extract's buyers.
@@ -482,7 +486,7 @@ def generate(
     if day == 0:
         n = max(int(BASE_SIZES["orders"] * scale), 10)
         start = np.datetime64(HISTORY_START)
-        orders = _orders(rng, n, start, HISTORY_DAYS, u, repeat_share=0.03)
+        orders = _orders(rng, n, start, HISTORY_DAYS, u, repeat_share=REPEAT_SHARE)
         tables = _tables(rng, orders, u, customers_move=0.0)
         tables["products"] = u["products"][ENTITIES["products"].column_names]
         tables["sellers"] = u["sellers"]

@@ -26,6 +26,7 @@ def get_spark():
                 SparkSession.builder.master(os.environ.get("DWH_SPARK_MASTER", "local[2]"))
                 .appName("dwh-local-glue")
                 .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
                 .config("spark.sql.session.timeZone", "UTC")
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
