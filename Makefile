@@ -17,7 +17,7 @@ DATA ?=
 SCALES ?= 1,10
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse bench-glue clean
+        bench bench-parse bench-glue bench-pipeline clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,7 +74,10 @@ bench-parse: venv ## DAG parse time per file and target, beside static reference
 bench-glue: venv ## Glue jobs on local Spark at scale 1 and 10, beside a DuckDB read (SCALES=)
 	$(PY) bench/glue_bench.py --scales $(SCALES)
 
-bench: venv bench-parse bench-glue ## every benchmark
+bench-pipeline: venv ## the whole pipeline at scale 1 and 10: wall, stages, overhead, peak memory
+	$(PY) bench/pipeline_bench.py --scales $(SCALES)
+
+bench: venv bench-parse bench-glue bench-pipeline ## every benchmark
 
 clean: ## remove the local target's state ($$DWH_HOME) and caches
 	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache

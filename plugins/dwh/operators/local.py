@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
+import time
 from collections.abc import Iterator
 
 from airflow.sdk import BaseOperator
@@ -17,6 +19,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from dwh import alerts, config
 from dwh.faults import raise_if_injected
+
+ENGINE_TIMES = "engine_times.jsonl"
 
 
 def sql_context(context) -> dict:
@@ -50,7 +54,35 @@ def open_warehouse() -> Iterator:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-class LocalGlueCrawlerOperator(BaseOperator):
+class LocalOperator(BaseOperator):
+    """Base of the local operators: injected faults first, then the engine work, timed.
+
+    Each task's engine seconds go to $DWH_HOME/metrics/engine_times.jsonl, so the benchmark can
+    tell engine work from Airflow's and the framework's overhead.
+    """
+
+    def work(self, context):
+        raise NotImplementedError
+
+    def execute(self, context):
+        raise_if_injected(self.dag_id, self.task_id)
+        t0 = time.perf_counter()
+        try:
+            return self.work(context)
+        finally:
+            record = {
+                "dag_id": self.dag_id,
+                "task_id": self.task_id,
+                "run_id": context["run_id"],
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+            path = config.dwh_home() / "metrics" / ENGINE_TIMES
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+
+class LocalGlueCrawlerOperator(LocalOperator):
     """Infer the schema of each landed raw entity into the local catalog; fail on drift."""
 
     ui_color = "#f5d5a8"
@@ -60,8 +92,7 @@ class LocalGlueCrawlerOperator(BaseOperator):
         self.crawler = crawler
         self.entities = list(entities)
 
-    def execute(self, context) -> dict:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> dict:
         from dwh.local.crawler import crawl
 
         report = crawl(
@@ -71,7 +102,7 @@ class LocalGlueCrawlerOperator(BaseOperator):
         return report
 
 
-class LocalGlueJobOperator(BaseOperator):
+class LocalGlueJobOperator(LocalOperator):
     """Run a Glue script from include/glue on the shared local Spark session."""
 
     ui_color = "#f0b46e"
@@ -81,8 +112,7 @@ class LocalGlueJobOperator(BaseOperator):
         self.script = script
         self.arguments = dict(arguments)
 
-    def execute(self, context) -> dict:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> dict:
         from dwh.local.spark import run_glue_script
 
         args = {
@@ -98,7 +128,7 @@ class LocalGlueJobOperator(BaseOperator):
         return metrics
 
 
-class LocalLoadOperator(BaseOperator):
+class LocalLoadOperator(LocalOperator):
     """Truncate-and-load one staging table from that date's processed Parquet."""
 
     ui_color = "#a8d5f5"
@@ -108,8 +138,7 @@ class LocalLoadOperator(BaseOperator):
         self.entity = entity
         self.table = table
 
-    def execute(self, context) -> dict:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> dict:
         with open_warehouse() as wh:
             result = wh.load_entity(
                 self.entity,
@@ -122,7 +151,7 @@ class LocalLoadOperator(BaseOperator):
         return result
 
 
-class LocalSqlOperator(BaseOperator):
+class LocalSqlOperator(LocalOperator):
     """Render, transpile to DuckDB and run the node's SQL files, each in one transaction."""
 
     ui_color = "#c6e2b4"
@@ -131,8 +160,7 @@ class LocalSqlOperator(BaseOperator):
         super().__init__(**kwargs)
         self.sql = list(sql)
 
-    def execute(self, context) -> None:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> None:
         ctx = sql_context(context)
         with open_warehouse() as wh:
             for rel in self.sql:
@@ -140,7 +168,7 @@ class LocalSqlOperator(BaseOperator):
                 wh.run_sql_file(rel, ctx)
 
 
-class LocalQualityOperator(BaseOperator):
+class LocalQualityOperator(LocalOperator):
     """Run the declared checks, record them in ops.quality_results, gate on blocking failures."""
 
     ui_color = "#e8b4d8"
@@ -149,8 +177,7 @@ class LocalQualityOperator(BaseOperator):
         super().__init__(**kwargs)
         self.checks = list(checks)
 
-    def execute(self, context) -> list[dict]:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> list[dict]:
         ctx = sql_context(context)
         with open_warehouse() as wh:
             results = wh.run_checks(self.task_id, self.checks, ctx)
@@ -175,7 +202,7 @@ class LocalQualityOperator(BaseOperator):
         return results
 
 
-class LocalNotifyOperator(BaseOperator):
+class LocalNotifyOperator(LocalOperator):
     """Send the node's message to the local channels (outbox, Slack when configured)."""
 
     template_fields = ("message", "subject")
@@ -187,8 +214,7 @@ class LocalNotifyOperator(BaseOperator):
         self.subject = subject
         self.channels = list(channels)
 
-    def execute(self, context) -> None:
-        raise_if_injected(self.dag_id, self.task_id)
+    def work(self, context) -> None:
         record = {
             "event": "notify",
             "dag_id": self.dag_id,
