@@ -486,7 +486,7 @@ def customer(m: Marts) -> Page:
             row=1,
             col=2,
         )
-        fig.update_layout(showlegend=False)
+        fig.update_layout(showlegend=False, margin_t=56)  # room for the modebar above the titles
         html = figure_html(fig, "segments")
     page.charts.append(
         Chart(
