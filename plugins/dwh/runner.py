@@ -4,7 +4,8 @@
    the full extract, later dates that day's increment) or a folder of the user's own Olist CSVs;
 2. prepares Airflow's SQLite metadata under $DWH_HOME/airflow (once);
 3. runs ``airflow dags test <pipeline> <ds>`` and prints one line per task as it starts and ends;
-4. prints a summary: task states and durations, rows per stage, quarantine, quality results, and
+4. renders the four dashboards from the marts (static HTML under $DWH_HOME/dashboards/);
+5. prints a summary: task states and durations, rows per stage, quarantine, quality results, and
    where the dashboards and logs are.
 """
 
@@ -169,6 +170,9 @@ def main(args) -> int:
     t_dag = time.monotonic()
     code, timings = run_dag(args.pipeline, ds, env, log_path)
     dag_s = time.monotonic() - t_dag
+    t_dash = time.monotonic()
+    dashboards = render_dashboards() if code == 0 else {}
+    dashboards_s = time.monotonic() - t_dash
     wall = time.monotonic() - t0
     write_run_report(
         home / "runs" / f"{args.pipeline}_{ds}.json",
@@ -178,7 +182,13 @@ def main(args) -> int:
             "source": source,
             "exit_code": code,
             "landed": landed,
-            "seconds": {"landing": landing_s, "dag": dag_s, "wall": wall},
+            "seconds": {
+                "landing": landing_s,
+                "dag": dag_s,
+                "dashboards": dashboards_s,
+                "wall": wall,
+            },
+            "dashboards": {k: str(v) for k, v in dashboards.items()},
             "tasks": {
                 t: {"state": v.get("state"), "seconds": v.get("seconds")}
                 for t, v in timings.items()
@@ -187,8 +197,19 @@ def main(args) -> int:
     )
     from dwh.summary import print_summary
 
-    print_summary(args.pipeline, ds, timings, code, log_path, wall)
+    print_summary(args.pipeline, ds, timings, code, log_path, wall, dashboards)
     return code
+
+
+def render_dashboards() -> dict[str, Path]:
+    """The four dashboards from the marts; a rendering problem never fails a successful run."""
+    from dwh.dashboards import render_local
+
+    try:
+        return render_local()
+    except Exception as exc:
+        print(f"warning: dashboards not rendered: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return {}
 
 
 def write_run_report(path: Path, report: dict) -> None:

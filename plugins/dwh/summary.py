@@ -56,7 +56,13 @@ def warehouse_figures(ds: str) -> dict:
 
 
 def print_summary(
-    pipeline: str, ds: str, timings: dict, code: int, log_path: Path, wall: float
+    pipeline: str,
+    ds: str,
+    timings: dict,
+    code: int,
+    log_path: Path,
+    wall: float,
+    dashboards: dict[str, Path] | None = None,
 ) -> None:
     print()
     print(f"== {pipeline} {ds}: {'SUCCESS' if code == 0 else 'FAILED'} in {wall:.0f}s")
@@ -79,12 +85,11 @@ def print_summary(
         print(_table(["view", "rows"], figures["marts"]))
         versions, people = figures["customer_versions"]
         print(f"\nCustomer dimension: {versions} versions of {people} customers (SCD type 2)")
-    home = config.dwh_home()
     print("\nWhere to look next:")
     print(f"  full Airflow log      {log_path}")
     print(f"  warehouse (DuckDB)    {config.warehouse_path()}")
     print(f"  quarantined rows      {config.lake('processed') / '_quarantine'}")
     print(f"  alerts outbox         {config.outbox_path()}")
-    report = home / "reports" / f"dashboards_{ds}.html"
-    if report.exists():
-        print(f"  dashboards            {report}")
+    for name, path in (dashboards or {}).items():
+        label = "dashboards" if name == "index" else f"  {name}"
+        print(f"  {label:<22}{path}")

@@ -74,6 +74,18 @@ def test_run_prints_progress_and_a_summary(first_run):
         assert section in run.stdout
 
 
+def test_run_renders_the_dashboards_and_names_them(first_run):
+    home, run = first_run
+    index = home / "dashboards" / "index.html"
+    assert f"dashboards            {index}" in run.stdout
+    for page in ("executive", "customer", "product", "operational"):
+        html = (home / "dashboards" / f"{page}.html").read_text()
+        assert "No data" not in html, page  # every mart had rows to chart
+    report = json.loads((home / "runs" / "ecommerce_dwh_2024-01-01.json").read_text())
+    assert report["exit_code"] == 0 and len(report["tasks"]) == 30
+    assert all(t["state"] == "success" for t in report["tasks"].values())
+
+
 def test_every_mart_has_rows(first_run):
     home, _ = first_run
     marts = query(
