@@ -64,6 +64,15 @@ def _task_kwargs(pipeline: Pipeline, node, target: str) -> dict:
     }
 
 
+def _sql_macros(target: str) -> dict | None:
+    """The SQL templating contract's values beyond ds and run_id (aws: from Variables)."""
+    if target != "aws":
+        return None  # local operators render SQL with dwh.operators.local.sql_context
+    from dwh.operators.aws import SQL_MACROS
+
+    return dict(SQL_MACROS)
+
+
 def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
     """Compile one pipeline for one target into an Airflow DAG."""
     target = target or config.target()
@@ -83,6 +92,7 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
         tags=[*pipeline.tags, f"target:{target}"],
         default_args={"owner": pipeline.owner},
         template_searchpath=[str(config.SQL_DIR)],
+        user_defined_macros=_sql_macros(target),
         dagrun_timeout=dt.timedelta(hours=12),
     ) as dag:
         tasks = {

@@ -54,6 +54,7 @@ INPUT_EXAMPLE = {
         "raw_uri": "s3://<raw bucket>",
         "processed_uri": "s3://<processed bucket>",
         "iam_role_arn": "<copy role arn from terraform output>",
+        "glue_database": "<glue catalog database from terraform output>",
         "alert_topic_arn": "<sns topic arn from terraform output>",
     },
     "ds": "2024-01-01 (optional; defaults to the execution's start date)",
@@ -66,6 +67,7 @@ RUNTIME_VALUES = {
     "processed_uri": "$.config.processed_uri",
     "raw_uri": "$.config.raw_uri",
     "iam_role_arn": "$.config.iam_role_arn",
+    "glue_database": "$.config.glue_database",
 }
 
 ALERT_STATE = "NotifyFailure"

@@ -2,8 +2,9 @@
 
 The templating contract (the same for Airflow, the local target and Step Functions):
 ``{{ ds }}`` the logical date, ``{{ run_id }}``, ``{{ processed_uri }}`` the processed bucket
-(s3://... on AWS, a folder locally) and ``{{ iam_role_arn }}`` (COPY on AWS only). Schema names are
-fixed: staging, dw, mart, ops.
+(s3://... on AWS, a folder locally), ``{{ iam_role_arn }}`` (COPY and Spectrum on AWS only) and
+``{{ glue_database }}`` (the Glue catalog database of the Spectrum schema). Schema names are fixed:
+staging, dw, mart, ops, spectrum.
 
 Locally each rendered statement is transpiled from Redshift to DuckDB with sqlglot. Statements that
 only tune Redshift (ANALYZE, VACUUM) have no DuckDB meaning and are skipped by name; Redshift
@@ -25,6 +26,7 @@ SAMPLE_CONTEXT = {
     "run_id": "manual__2024-01-01",
     "processed_uri": "s3://processed-bucket",
     "iam_role_arn": "arn:aws:iam::000000000000:role/copy",
+    "glue_database": "dwh_dev_raw",
 }
 REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|create\s+external\s+schema)\b", re.I)
 

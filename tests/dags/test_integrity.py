@@ -147,3 +147,32 @@ def test_a_broken_pipeline_file_fails_only_its_own_dag(tmp_path, monkeypatch):
     assert list(result.dags) == [good.stem]
     (error,) = result.import_errors.values()
     assert "broken.yaml" in error and "not valid YAML" in error
+
+
+def test_aws_sql_templates_render_from_variables_at_run_time():
+    """COPY and Spectrum statements get the bucket, role and catalog from Variables, not blanks."""
+    from unittest import mock
+
+    from dwh.compile_airflow import build_dag
+    from dwh.graph import load_pipeline
+
+    dag = build_dag(load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml"), "aws")
+    values = {
+        "dwh_processed_uri": "s3://processed-example",
+        "dwh_redshift_copy_role_arn": "copy-role-example",
+        "dwh_glue_database": "catalog_example",
+    }
+    context = {"ds": "2024-03-01", "run_id": "scheduled__2024-03-01"}
+    with mock.patch("airflow.sdk.Variable.get", side_effect=values.__getitem__) as get:
+        load = dag.get_task("load_orders")
+        copy = load.render_template(load.sql, context, jinja_env=dag.get_template_env())
+        ddl = dag.get_task("create_warehouse_schema")
+        schema = ddl.render_template(ddl.sql, context, jinja_env=dag.get_template_env())
+    assert get.called
+    assert (
+        "copy staging.orders from 's3://processed-example/orders/ingest_date=2024-03-01/' "
+        "iam_role 'copy-role-example' format as parquet"
+    ) in copy
+    assert any(
+        "database 'catalog_example'" in s and "iam_role 'copy-role-example'" in s for s in schema
+    )

@@ -191,6 +191,7 @@ def execute(pipeline, include, resources, ds="2024-03-01") -> dict:
             "raw_uri": "s3://raw",
             "processed_uri": "s3://processed",
             "iam_role_arn": "arn:aws:iam::123456789012:role/copy",
+            "glue_database": "dwh_test_raw",
             "alert_topic_arn": resources["topic"],
         },
     }

@@ -8,6 +8,7 @@ locals {
       dwh_resource_prefix        = var.name_prefix
       dwh_raw_uri                = var.raw_uri
       dwh_processed_uri          = var.processed_uri
+      dwh_glue_database          = var.glue_database
       dwh_redshift_copy_role_arn = var.redshift.copy_role_arn
       dwh_redshift_database      = var.redshift.database_name
       dwh_redshift_secret_arn    = var.redshift.secret_arn

@@ -137,6 +137,11 @@ variable "raw_uri" {
   type        = string
 }
 
+variable "glue_database" {
+  description = "Glue catalog database of the crawlers, the Redshift Spectrum schema's source (Variable dwh_glue_database)."
+  type        = string
+}
+
 variable "processed_uri" {
   description = "s3:// URI of the processed bucket (Variable dwh_processed_uri)."
   type        = string

@@ -29,6 +29,7 @@ locals {
     raw_uri             = var.raw_uri
     processed_uri       = var.processed_uri
     iam_role_arn        = var.redshift.copy_role_arn
+    glue_database       = var.glue_database
     alert_topic_arn     = aws_sns_topic.alerts.arn
   }
 }

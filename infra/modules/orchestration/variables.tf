@@ -43,6 +43,11 @@ variable "raw_uri" {
   type        = string
 }
 
+variable "glue_database" {
+  description = "Glue catalog database of the crawlers, the Redshift Spectrum schema's source."
+  type        = string
+}
+
 variable "processed_uri" {
   description = "s3:// URI of the processed bucket."
   type        = string

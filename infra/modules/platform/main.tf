@@ -129,6 +129,7 @@ module "orchestration" {
   redshift          = local.redshift
   raw_uri           = local.raw_uri
   processed_uri     = local.processed_uri
+  glue_database     = module.glue.database_name
   kms_key_arn       = module.kms.key_arn
   schedule_state    = var.stepfunctions_schedule_state
   alert_emails      = var.alert_emails
@@ -154,6 +155,7 @@ module "mwaa" {
   startup_script_file     = "${local.repo_root}/infra/mwaa/startup.sh"
   raw_uri                 = local.raw_uri
   processed_uri           = local.processed_uri
+  glue_database           = module.glue.database_name
   alert_topic_arn         = module.orchestration.alert_topic_arn
   redshift                = local.redshift
   glue_job_arns           = values(module.glue.job_arns)

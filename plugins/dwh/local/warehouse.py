@@ -19,6 +19,14 @@ from dwh.quality import check_statements, gate_sql
 from dwh.sql import file_to_duckdb, render, to_duckdb
 
 LINEAGE = ["_source_file", "_source_line", "ingest_date"]
+# The DDL is the same for every date; Redshift-only statements (Spectrum) are skipped locally.
+DDL_CONTEXT = {
+    "ds": "1970-01-01",
+    "run_id": "",
+    "processed_uri": "",
+    "iam_role_arn": "",
+    "glue_database": "",
+}
 
 
 def _rule_counts(metrics: dict) -> str:
@@ -59,7 +67,7 @@ class Warehouse:
         ddl_dir = config.SQL_DIR / "ddl"
         statements = []
         for path in sorted(ddl_dir.glob("*.sql")):
-            statements += file_to_duckdb(f"ddl/{path.name}", {"ds": "1970-01-01", "run_id": ""})
+            statements += file_to_duckdb(f"ddl/{path.name}", DDL_CONTEXT)
         self._run(statements)
 
     def run_sql_file(self, rel_path: str, context: dict) -> None:

@@ -20,6 +20,29 @@ def var(name: str) -> str:
     return "{{ var.value.dwh_" + name + " }}"
 
 
+class _Variable:
+    """A DAG macro whose text is an Airflow Variable, read only when a template renders it."""
+
+    def __init__(self, key: str):
+        self.key = key
+
+    def __str__(self) -> str:
+        from airflow.sdk import Variable
+
+        return Variable.get(self.key)
+
+    __html__ = __str__
+
+
+# The SQL templating contract (see dwh.sql) on MWAA: ds and run_id come from Airflow's context,
+# the rest from Variables at render time, so parsing reads nothing.
+SQL_MACROS = {
+    "processed_uri": _Variable("dwh_processed_uri"),
+    "iam_role_arn": _Variable("dwh_redshift_copy_role_arn"),
+    "glue_database": _Variable("dwh_glue_database"),
+}
+
+
 class RedshiftSqlOperator(RedshiftDataOperator):
     """Run a SQL file (or statements) through the Redshift Data API as one batch transaction.
 

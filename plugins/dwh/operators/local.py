@@ -29,6 +29,7 @@ def sql_context(context) -> dict:
         "ds": context["ds"],
         "run_id": context["run_id"],
         "processed_uri": str(config.lake("processed")),
+        "glue_database": "local_raw",  # Spectrum only: its DDL is skipped on DuckDB
     }
 
 
