@@ -29,10 +29,12 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
+
+import psutil
 
 from dwh import config, runner
 
@@ -162,8 +164,14 @@ class LocalAirflow:
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM every component's process group (and the task processes it spawned in their
         own groups), then SIGKILL whatever is left after ``timeout`` seconds."""
-        import psutil
+        # A second Ctrl-C must not leave half the components running.
+        previous = _ignore_signals()
+        try:
+            self._stop(timeout)
+        finally:
+            _restore_signals(previous)
 
+    def _stop(self, timeout: float) -> None:
         procs, self.procs = self.procs, {}
         family: list[psutil.Process] = []
         for proc in procs.values():
@@ -185,8 +193,8 @@ class LocalAirflow:
             _signal_group(proc.pid, signal.SIGKILL)  # stragglers of a group whose leader ended
 
     def __enter__(self) -> LocalAirflow:
-        self.start()
         try:
+            self.start()
             self.wait_until_ready()
         except BaseException:
             self.stop()
@@ -241,6 +249,17 @@ class LocalAirflow:
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _ignore_signals() -> dict:
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def _restore_signals(previous: dict) -> None:
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -299,10 +318,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # SIGTERM (from a supervisor or `kill`) stops the components like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Ctrl-C even when started with SIGINT ignored (a background job); SIGTERM (a supervisor,
+    # `kill`) stops the components the same way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     airflow = LocalAirflow(args.port, args.host, schedule=args.schedule, login=not args.no_login)
     ds = None
     if not args.no_land:
@@ -314,19 +339,25 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     t0 = time.monotonic()
+    code = 0
     try:
-        with airflow:
-            print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
-            print(banner(airflow, ds), flush=True)
-            while True:
-                airflow.check_alive()
-                time.sleep(1)
+        airflow.start()
+        airflow.wait_until_ready()
+        print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
+        print(banner(airflow, ds), flush=True)
+        while True:
+            airflow.check_alive()
+            time.sleep(1)
     except KeyboardInterrupt:
-        print("\nAirflow stopped", flush=True)
-        return 0
+        print()
     except (ComponentDied, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        code = 1
+    finally:
+        print("stopping Airflow ...", flush=True)
+        airflow.stop()
+        print("Airflow stopped", flush=True)
+    return code
 
 
 if __name__ == "__main__":
