@@ -17,7 +17,7 @@ DATA ?=
 SCALES ?= 1,10
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse bench-glue bench-pipeline clean
+        bench bench-parse bench-glue bench-pipeline ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ venv: $(VENV)/.installed ## create .venv and install Airflow, providers, engines
 
 run: venv ## run the whole pipeline on the local target (SCALE=, DS=, DATA=folder of Olist CSVs)
 	$(DWH) run --scale $(SCALE) --ds $(DS) $(if $(DATA),--data $(DATA))
+
+ui: venv ## the Airflow UI on the local target (PORT=8080): trigger, watch and retry DAGs in a browser
+	$(PY) -m dwh.ui --port $(or $(PORT),8080)
 
 test: venv ## run the whole test suite (unit, moto, end to end on the local target)
 	$(PY) -m pytest

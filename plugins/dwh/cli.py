@@ -5,6 +5,7 @@ dwh compile [--check]         write (or check) the state machines and the JSON S
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
+dwh ui [--port 8080]          the Airflow UI on the local target (api-server, scheduler, ...)
 """
 
 from __future__ import annotations
@@ -203,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=None)
 
+    p = sub.add_parser(
+        "ui", help="the Airflow UI on the local target, without Docker", add_help=False
+    )
+    p.set_defaults(func=None)
+
     p = sub.add_parser("graph", help="print a Mermaid diagram of a pipeline")
     p.add_argument("pipeline", help="pipeline name or path of a pipeline file")
     p.set_defaults(func=cmd_graph)
@@ -215,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         from dwh.deploy import main as deploy_main
 
         return deploy_main(argv[1:])
+    if argv[:1] == ["ui"]:  # its own options: see `dwh ui --help`
+        from dwh.ui import main as ui_main
+
+        return ui_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 
