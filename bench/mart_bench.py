@@ -5,8 +5,9 @@ data, ~100k orders; scale 10 ~1M), reads the CSVs straight into the staging tabl
 CSV reader (no Spark: cleaning is not what is measured), runs the dw/ SQL in pipeline order and
 creates the mart views; a ledger row per entity and the pipeline's quality checks feed the
 operational views. Then every view is materialised in full (CREATE TABLE AS SELECT * from
-it, so no column or row can be skipped) a few times; the best time counts. The goal is under one
-second per view at scale 10.
+it, so no column or row can be skipped) a few times; the best wall time counts, shown with the
+CPU seconds the process spent on that run. The goal is under one second (wall) per view at
+scale 10.
 
     python bench/mart_bench.py --scales 1,10
 
@@ -93,7 +94,8 @@ def load_staging(wh, raw: Path) -> dict[str, int]:
     return counts
 
 
-def time_views(wh, repeat: int) -> dict[str, tuple[int, float]]:
+def time_views(wh, repeat: int) -> dict[str, tuple[int, float, float]]:
+    """Per view: rows, best wall seconds, and the CPU seconds of that best run (both threads)."""
     views = [
         v
         for (v,) in wh.con.execute(
@@ -103,15 +105,17 @@ def time_views(wh, repeat: int) -> dict[str, tuple[int, float]]:
     ]
     out = {}
     for view in views:
-        best = float("inf")
+        best, best_cpu = float("inf"), float("nan")
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             wh.con.execute(
                 f"create or replace temp table bench_result as select * from mart.{view}"
             )
-            best = min(best, time.perf_counter() - start)
+            wall = time.perf_counter() - start
+            if wall < best:
+                best, best_cpu = wall, time.process_time() - cpu
         rows = wh.con.execute("select count(*) from bench_result").fetchone()[0]
-        out[view] = (rows, best)
+        out[view] = (rows, best, best_cpu)
     wh.con.execute("drop table if exists bench_result")
     return out
 
@@ -172,14 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
     views = sorted({v for r in results.values() for v in r})
     largest = max(scales)
-    header = f"{'view':<22}" + "".join(f"{f'rows @{s:g}':>14}{f's @{s:g}':>9}" for s in scales)
+    header = f"{'view':<22}" + "".join(
+        f"{f'rows @{s:g}':>14}{f's @{s:g}':>9}{f'cpu s @{s:g}':>11}" for s in scales
+    )
     print(f"\n{header}  goal (<{GOAL_SECONDS:g} s @{largest:g})")
     met_all = True
     for view in views:
         line = f"{view:<22}"
         for s in scales:
-            rows, secs = results[s].get(view, (0, float("nan")))
-            line += f"{rows:>14,}{secs:>9.3f}"
+            rows, secs, cpu = results[s].get(view, (0, float("nan"), float("nan")))
+            line += f"{rows:>14,}{secs:>9.3f}{cpu:>11.3f}"
         met = results[largest][view][1] < GOAL_SECONDS
         met_all &= met
         print(f"{line}  {'met' if met else 'NOT met'}")
