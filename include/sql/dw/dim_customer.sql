@@ -2,7 +2,9 @@
 -- 1. expire the current version when the tracked attributes (zip, city, state) changed;
 -- 2. insert a version when the person is new or changed. A person's first version is valid from
 --    1900-01-01 so every historic order finds it; a change is valid from the person's first order
---    in the batch (or the run date). Re-running a batch changes nothing: its hashes are current.
+--    in the batch (or the run date). Re-running a batch changes nothing: its hashes are current,
+--    and a batch older than the current version (an earlier date re-run) is history already.
+-- The key includes valid_from: a person who moves back to an earlier address gets a new key.
 delete from dw.customer_map
 where customer_id in (select c.customer_id from staging.customers as c);
 
@@ -51,32 +53,47 @@ from batch_customer as b
 where
     dw.dim_customer.customer_unique_id = b.customer_unique_id
     and dw.dim_customer.is_current
-    and dw.dim_customer.attribute_hash <> b.attribute_hash;
+    and dw.dim_customer.attribute_hash <> b.attribute_hash
+    and b.change_at > dw.dim_customer.valid_from;
 
 insert into dw.dim_customer (
     customer_key, customer_unique_id, customer_zip_code_prefix, customer_city, customer_state,
     attribute_hash, valid_from, valid_to, is_current
 )
+with new_version as (
+    select
+        b.customer_unique_id,
+        b.customer_zip_code_prefix,
+        b.customer_city,
+        b.customer_state,
+        b.attribute_hash,
+        case
+            when exists (
+                select 1 from dw.dim_customer as h
+                where h.customer_unique_id = b.customer_unique_id
+            ) then b.change_at
+            else '1900-01-01'::timestamp
+        end as valid_from
+    from batch_customer as b
+    where not exists (
+        select 1 from dw.dim_customer as d
+        where d.customer_unique_id = b.customer_unique_id and d.is_current
+    )
+)
+
 select
-    md5(b.customer_unique_id || '|' || b.attribute_hash) as customer_key,
-    b.customer_unique_id,
-    b.customer_zip_code_prefix,
-    b.customer_city,
-    b.customer_state,
-    b.attribute_hash,
-    case
-        when exists (
-            select 1 from dw.dim_customer as h
-            where h.customer_unique_id = b.customer_unique_id
-        ) then b.change_at
-        else '1900-01-01'::timestamp
-    end as valid_from,
+    md5(
+        customer_unique_id || '|' || attribute_hash || '|'
+        || to_char(valid_from, 'YYYY-MM-DD HH24:MI:SS')
+    ) as customer_key,
+    customer_unique_id,
+    customer_zip_code_prefix,
+    customer_city,
+    customer_state,
+    attribute_hash,
+    valid_from,
     '9999-12-31'::timestamp as valid_to,
     true as is_current
-from batch_customer as b
-where not exists (
-    select 1 from dw.dim_customer as d
-    where d.customer_unique_id = b.customer_unique_id and d.is_current
-);
+from new_version;
 
 drop table batch_customer;

@@ -1,5 +1,6 @@
 -- Executive dashboard: revenue, orders, average order value and month-over-month growth,
--- by month and customer state.
+-- by month and customer state. Growth is against the calendar month before; a state that bought
+-- nothing that month has no growth figure.
 create or replace view mart.executive_monthly as
 with monthly as (
     select
@@ -22,7 +23,12 @@ select
     revenue,
     freight,
     revenue / nullif(orders, 0) as average_order_value,
-    revenue / nullif(
-        lag(revenue) over (partition by customer_state order by month_start), 0
-    ) - 1 as revenue_growth
+    case
+        when
+            lag(month_start) over (partition by customer_state order by month_start)
+            = dateadd(month, -1, month_start)
+            then revenue / nullif(
+                lag(revenue) over (partition by customer_state order by month_start), 0
+            ) - 1
+    end as revenue_growth
 from monthly;

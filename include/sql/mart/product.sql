@@ -1,5 +1,6 @@
 -- Product dashboard: category ranking by revenue, with freight share, review score and
--- on-time delivery rate.
+-- on-time delivery rate. Canceled and unavailable orders are not revenue, as on the executive
+-- dashboard.
 create or replace view mart.product_categories as
 with reviews as (
     select
@@ -21,6 +22,7 @@ by_category as (
     from dw.fact_order_items as f
     inner join dw.dim_product as p on f.product_key = p.product_id
     left join reviews as r on f.order_id = r.order_id
+    where f.order_status not in ('canceled', 'unavailable')
     group by p.category_name_english
 )
 
