@@ -44,12 +44,10 @@ DW_FILES = pipeline_sql_files("dw/")
 
 
 def context(ds: str) -> dict:
-    """What plugins/dwh/operators/local.py sql_context hands the SQL for a scheduled run."""
-    return {
-        "ds": ds,
-        "run_id": f"scheduled__{ds}T02:00:00+00:00",
-        "processed_uri": str(config.lake("processed")),
-    }
+    """What the local operators hand the SQL for a scheduled run (their own sql_context)."""
+    from dwh.operators.local import sql_context
+
+    return sql_context({"ds": ds, "run_id": f"scheduled__{ds}T02:00:00+00:00"})
 
 
 class HandWarehouse:

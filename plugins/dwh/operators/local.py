@@ -29,7 +29,9 @@ def sql_context(context) -> dict:
         "ds": context["ds"],
         "run_id": context["run_id"],
         "processed_uri": str(config.lake("processed")),
-        "glue_database": "local_raw",  # Spectrum only: its DDL is skipped on DuckDB
+        # Redshift only (COPY, Spectrum): those statements are not run on DuckDB.
+        "iam_role_arn": "",
+        "glue_database": "",
     }
 
 
