@@ -10,14 +10,14 @@ export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/include/glue
 export DWH_HOME ?= $(CURDIR)/.dwh
 
 # Options of `make run`: SCALE, DS (logical date), DATA (folder of your own Olist CSVs).
-SCALE ?= 0.05
+SCALE ?= 1
 DS ?= 2024-01-01
 DATA ?=
 # Scales of the benchmarks (1 = the size of the real Olist data).
 SCALES ?= 1,10
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse bench-glue bench-pipeline ui clean
+        bench bench-parse bench-glue bench-marts bench-pipeline ui clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -77,10 +77,13 @@ bench-parse: venv ## DAG parse time per file and target, beside static reference
 bench-glue: venv ## Glue jobs on local Spark at scale 1 and 10, beside a DuckDB read (SCALES=)
 	$(PY) bench/glue_bench.py --scales $(SCALES)
 
+bench-marts: venv ## each dashboard mart's query time on DuckDB at scale 1 and 10 (goal < 1 s)
+	$(PY) bench/mart_bench.py --scales $(SCALES)
+
 bench-pipeline: venv ## the whole pipeline at scale 1 and 10: wall, stages, overhead, peak memory
 	$(PY) bench/pipeline_bench.py --scales $(SCALES)
 
-bench: venv bench-parse bench-glue bench-pipeline ## every benchmark
+bench: venv bench-parse bench-glue bench-marts bench-pipeline ## every benchmark
 
 clean: ## remove the local target's state ($$DWH_HOME) and caches
 	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache

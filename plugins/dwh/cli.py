@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a pipeline end to end on the local target")
     p.add_argument("--pipeline", default="ecommerce_dwh")
     p.add_argument("--ds", default="2024-01-01", help="logical date YYYY-MM-DD")
-    p.add_argument("--scale", type=float, default=0.05, help="sample data scale (1 = Olist size)")
+    p.add_argument("--scale", type=float, default=1.0, help="sample data scale (1 = Olist size)")
     p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defect-rate", type=float, default=0.01, help="share of spoilt sample rows")

@@ -127,6 +127,9 @@ def test_executive_revenue_orders_aov_and_growth(marts):
     )
 
 
+# Quintile cut points (percentile_cont over the six people, position p * 5):
+# recency 0, 3, 8, 27, 68, 195 -> cuts 3, 8, 27, 68: r = 5 up to 3 days, 4 up to 8, 3 up to 27,
+# 2 up to 68, else 1; lifetime value 30, 44, 110, 132, 220, 334 -> cuts 44, 110, 132, 220.
 RFM_EXPECTED = [
     # person, first, last, recency, frequency, LTV, r, m, segment, churned, repeat
     ("P1", T(2024, 1, 5, 10), T(2024, 3, 28, 10), 0, 3, 334.0, 5, 5, "loyal", False, True),
@@ -137,17 +140,17 @@ RFM_EXPECTED = [
         68,
         1,
         220.0,
-        1,
+        2,
         4,
         "big spender at risk",
         False,
         False,
     ),
     # P3's canceled January order does not count.
-    ("P3", T(2024, 3, 1, 10), T(2024, 3, 1, 10), 27, 1, 132.0, 2, 3, "hibernating", False, False),
+    ("P3", T(2024, 3, 1, 10), T(2024, 3, 1, 10), 27, 1, 132.0, 3, 3, "occasional", False, False),
     ("P4", T(2023, 9, 15, 10), T(2023, 9, 15, 10), 195, 1, 44.0, 1, 1, "hibernating", True, False),
-    ("P5", T(2024, 1, 12, 10), T(2024, 3, 20, 10), 8, 2, 110.0, 3, 2, "occasional", False, True),
-    ("P6", T(2024, 3, 25, 10), T(2024, 3, 25, 10), 3, 1, 30.0, 4, 1, "new", False, False),
+    ("P5", T(2024, 1, 12, 10), T(2024, 3, 20, 10), 8, 2, 110.0, 4, 2, "loyal", False, True),
+    ("P6", T(2024, 3, 25, 10), T(2024, 3, 25, 10), 3, 1, 30.0, 5, 1, "new", False, False),
 ]
 
 

@@ -1,15 +1,23 @@
 -- Customer dashboard: RFM segments with lifetime value and churn flag per person, and monthly
 -- cohort retention.
 create or replace view mart.customer_rfm as
-with per_person as (
+with per_order as (
+    select
+        order_id,
+        sum(price + freight_value) as order_value
+    from dw.fact_order_items
+    group by order_id
+),
+
+per_person as (
     select
         o.customer_unique_id,
         max(o.purchased_at) as last_order_at,
         min(o.purchased_at) as first_order_at,
-        count(distinct o.order_id) as frequency,
-        sum(i.price + i.freight_value) as lifetime_value
+        count(*) as frequency,
+        sum(v.order_value) as lifetime_value
     from dw.fact_orders as o
-    inner join dw.fact_order_items as i on o.order_id = i.order_id
+    inner join per_order as v on o.order_id = v.order_id
     where o.customer_unique_id is not null and o.order_status not in ('canceled', 'unavailable')
     group by o.customer_unique_id
 ),
@@ -18,20 +26,63 @@ reference as (
     select max(last_order_at) as as_of from per_person
 ),
 
-scored as (
+with_recency as (
     select
         p.customer_unique_id,
         p.first_order_at,
         p.last_order_at,
         p.frequency,
         p.lifetime_value,
-        datediff(day, p.last_order_at, r.as_of) as recency_days,
-        ntile(5) over (
-            order by datediff(day, p.last_order_at, r.as_of) desc, p.customer_unique_id
-        ) as r_score,
-        ntile(5) over (order by p.lifetime_value, p.customer_unique_id) as m_score
+        datediff(day, p.last_order_at, r.as_of) as recency_days
     from per_person as p
     cross join reference as r
+),
+
+-- Quintile cut points: people with the same recency (or value) share a score, so the scores
+-- are deterministic without a tie-breaker and need no sort of every person.
+recency_cuts as (
+    select
+        percentile_cont(0.2) within group (order by recency_days) as r20,
+        percentile_cont(0.4) within group (order by recency_days) as r40,
+        percentile_cont(0.6) within group (order by recency_days) as r60,
+        percentile_cont(0.8) within group (order by recency_days) as r80
+    from with_recency
+),
+
+value_cuts as (
+    select
+        percentile_cont(0.2) within group (order by lifetime_value) as m20,
+        percentile_cont(0.4) within group (order by lifetime_value) as m40,
+        percentile_cont(0.6) within group (order by lifetime_value) as m60,
+        percentile_cont(0.8) within group (order by lifetime_value) as m80
+    from with_recency
+),
+
+scored as (
+    select
+        w.customer_unique_id,
+        w.first_order_at,
+        w.last_order_at,
+        w.recency_days,
+        w.frequency,
+        w.lifetime_value,
+        case
+            when w.recency_days <= rc.r20 then 5
+            when w.recency_days <= rc.r40 then 4
+            when w.recency_days <= rc.r60 then 3
+            when w.recency_days <= rc.r80 then 2
+            else 1
+        end as r_score,
+        case
+            when w.lifetime_value <= vc.m20 then 1
+            when w.lifetime_value <= vc.m40 then 2
+            when w.lifetime_value <= vc.m60 then 3
+            when w.lifetime_value <= vc.m80 then 4
+            else 5
+        end as m_score
+    from with_recency as w
+    cross join recency_cuts as rc
+    cross join value_cuts as vc
 )
 
 select

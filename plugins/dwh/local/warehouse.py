@@ -7,6 +7,7 @@ method runs in one transaction, so a failed task leaves the warehouse as it was.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +41,9 @@ class Warehouse:
         self.path = Path(path)
         self.con = duckdb.connect(str(self.path))
         self.con.execute("set threads to 2")
+        # Bounded: above the limit DuckDB spills to <warehouse>.tmp instead of growing, so a
+        # scale-10 run stays within a laptop's memory beside the Spark JVM.
+        self.con.execute(f"set memory_limit = '{os.environ.get('DWH_DUCKDB_MEMORY', '2GB')}'")
 
     def close(self) -> None:
         self.con.close()
