@@ -243,3 +243,54 @@ def test_operational_loads_quarantine_rate_and_reconciliation(new_warehouse):
             ("sellers", 0, 0, None, True, T(2024, 4, 1, 2, 12)),
         ]
     )
+
+
+def test_operational_runs_duration_rows_and_check_outcome(new_warehouse):
+    for run, ds, entity, rin, rout, rq, rl, at in LOAD_LOG:
+        new_warehouse.insert(
+            "ops.load_log",
+            [
+                {
+                    "run_id": run,
+                    "ingest_date": ds,
+                    "entity": entity,
+                    "rows_in": rin,
+                    "rows_out": rout,
+                    "rows_quarantined": rq,
+                    "rows_loaded": rl,
+                    "loaded_at": at,
+                }
+            ],
+        )
+    checks = [
+        ("orders_unique", "pass", "block", "2024-04-01 02:20:00"),
+        ("items_known", "fail", "warn", "2024-04-01 02:20:30"),
+        ("loads_fresh", "fail", "warn", "2024-04-01 02:21:00"),
+    ]
+    for name, status, severity, at in checks:
+        new_warehouse.insert(
+            "ops.quality_results",
+            [
+                {
+                    "run_id": "run1",
+                    "ingest_date": "2024-04-01",
+                    "node_id": "check_warehouse",
+                    "check_name": name,
+                    "check_type": "sql",
+                    "status": status,
+                    "severity": severity,
+                    "checked_at": at,
+                }
+            ],
+        )
+    new_warehouse.build_marts(DS)
+    rows = new_warehouse.rows(
+        "select run_id, first_load_at, finished_at, duration_seconds, entities, rows_in, "
+        "rows_quarantined, rows_loaded, checks, blocking_failures, warnings "
+        "from mart.operational_runs"
+    )
+    # First load 02:10:00, last check 02:21:00: 660 s. In 10+5+0+4, quarantined 2+0+0+1,
+    # loaded 8+4+0+2; one blocking check passed, two warnings failed.
+    assert rows == [
+        ("run1", T(2024, 4, 1, 2, 10), T(2024, 4, 1, 2, 21), 660, 4, 19, 3, 14, 3, 0, 2)
+    ]

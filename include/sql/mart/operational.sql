@@ -28,3 +28,47 @@ select
     severity,
     checked_at
 from ops.quality_results;
+
+-- One row per run and logical date: how long the warehouse took from the first staging load to
+-- the last quality check, rows through it, and the checks' outcome.
+create or replace view mart.operational_runs as
+with loads as (
+    select
+        run_id,
+        ingest_date,
+        min(loaded_at) as first_load_at,
+        max(loaded_at) as last_load_at,
+        count(*) as entities,
+        sum(rows_in) as rows_in,
+        sum(rows_quarantined) as rows_quarantined,
+        sum(rows_loaded) as rows_loaded
+    from ops.load_log
+    group by run_id, ingest_date
+),
+
+checks as (
+    select
+        run_id,
+        max(checked_at) as last_check_at,
+        count(*) as checks,
+        sum(case when status = 'fail' and severity = 'block' then 1 else 0 end) as blocking_failures,
+        sum(case when status = 'fail' and severity = 'warn' then 1 else 0 end) as warnings
+    from ops.quality_results
+    group by run_id
+)
+
+select
+    l.run_id,
+    l.ingest_date,
+    l.first_load_at,
+    l.entities,
+    l.rows_in,
+    l.rows_quarantined,
+    l.rows_loaded,
+    coalesce(c.last_check_at, l.last_load_at) as finished_at,
+    datediff(second, l.first_load_at, coalesce(c.last_check_at, l.last_load_at)) as duration_seconds,
+    coalesce(c.checks, 0) as checks,
+    coalesce(c.blocking_failures, 0) as blocking_failures,
+    coalesce(c.warnings, 0) as warnings
+from loads as l
+left join checks as c on l.run_id = c.run_id;

@@ -117,6 +117,23 @@ variable "datasets" {
         { name = "is_reconciled", type = "BOOLEAN" },
       ]
     }
+    operational_runs = {
+      view = "operational_runs"
+      columns = [
+        { name = "run_id", type = "STRING" },
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "first_load_at", type = "DATETIME" },
+        { name = "entities", type = "INTEGER" },
+        { name = "rows_in", type = "INTEGER" },
+        { name = "rows_quarantined", type = "INTEGER" },
+        { name = "rows_loaded", type = "INTEGER" },
+        { name = "finished_at", type = "DATETIME" },
+        { name = "duration_seconds", type = "INTEGER" },
+        { name = "checks", type = "INTEGER" },
+        { name = "blocking_failures", type = "INTEGER" },
+        { name = "warnings", type = "INTEGER" },
+      ]
+    }
     operational_quality = {
       view = "operational_quality"
       columns = [
