@@ -56,8 +56,8 @@ def format_text(record: dict) -> str:
         lines.append(f"try: {record['try_number']}")
     if record.get("error"):
         lines.append(f"error: {record['error']}")
-    if record.get("log_url"):
-        lines.append(f"log: {record['log_url']}")
+    if record.get("log_url") or record.get("log_location"):
+        lines.append(f"log: {record.get('log_url') or record['log_location']}")
     if record.get("message"):
         lines.append(record["message"])
     return "\n".join(lines)
