@@ -37,6 +37,7 @@ def test_every_sql_file_runs_on_duckdb_in_pipeline_order(new_warehouse):
         "executive_monthly",
         "operational_loads",
         "operational_quality",
+        "operational_runs",
         "product_categories",
     ]
 
