@@ -22,3 +22,12 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 @pytest.fixture(scope="session")
 def fixture_include() -> Path:
     return FIXTURE_INCLUDE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_local_spark():
+    """Stop the shared Spark session before the interpreter exits, so its JVM closes cleanly."""
+    yield
+    from dwh.local.spark import stop_spark
+
+    stop_spark()

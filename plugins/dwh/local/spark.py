@@ -58,3 +58,12 @@ def run_glue_script(script: Path, arguments: dict[str, str]) -> dict:
     if missing:
         raise ValueError(f"{script}: missing Glue argument(s) {', '.join(missing)}")
     return module.run(get_spark(), args)
+
+
+def stop_spark() -> None:
+    """Stop the process's Spark session, if one was started (its JVM exits with it)."""
+    global _session
+    with _lock:
+        if _session is not None:
+            _session.stop()
+            _session = None
