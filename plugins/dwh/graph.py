@@ -260,6 +260,18 @@ class Pipeline(_Strict):
     def topological_order(self) -> list[str]:
         return list(TopologicalSorter(self.upstream()).static_order())
 
+    def sql_files(self, prefix: str = "") -> list[str]:
+        """The SQL files the sql nodes run (paths under include/sql starting with ``prefix``),
+        in an order the task graph runs them."""
+        nodes = self.node_map
+        return [
+            f
+            for node_id in self.topological_order()
+            if isinstance(nodes[node_id], SqlNode)
+            for f in nodes[node_id].sql
+            if f.startswith(prefix)
+        ]
+
     def edges(self) -> set[tuple[str, str]]:
         return {(dep, n.id) for n in self.nodes for dep in n.depends_on}
 

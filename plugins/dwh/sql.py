@@ -31,6 +31,18 @@ SAMPLE_CONTEXT = {
 REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|create\s+external\s+schema)\b", re.I)
 
 
+def local_context(ds: str, run_id: str, processed_uri: str = "") -> dict:
+    """The templating contract on the local target. The Redshift-only names (COPY's role,
+    Spectrum's catalog) are blank: the statements using them are never run on DuckDB."""
+    return {
+        "ds": ds,
+        "run_id": run_id,
+        "processed_uri": processed_uri,
+        "iam_role_arn": "",
+        "glue_database": "",
+    }
+
+
 class SqlTranspileError(Exception):
     """A statement cannot run on DuckDB; the message names the file and the construct."""
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dwh import config
-from dwh.graph import SqlNode, load_pipeline
+from dwh.graph import load_pipeline
 from dwh.local.warehouse import Warehouse
 
 STAGING = (
@@ -25,22 +25,10 @@ STAGING = (
     "geolocation",
     "product_category_name_translation",
 )
-MART_FILES = ("mart/executive.sql", "mart/customer.sql", "mart/product.sql", "mart/operational.sql")
 
-
-def pipeline_sql_files(prefix: str) -> list[str]:
-    """The pipeline's SQL files under ``prefix`` in the order its task graph runs them."""
-    pipeline = load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml")
-    nodes = pipeline.node_map
-    files = []
-    for node_id in pipeline.topological_order():
-        node = nodes[node_id]
-        if isinstance(node, SqlNode):
-            files += [f for f in node.sql if f.startswith(prefix)]
-    return files
-
-
-DW_FILES = pipeline_sql_files("dw/")
+PIPELINE = load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml")
+DW_FILES = PIPELINE.sql_files("dw/")
+MART_FILES = PIPELINE.sql_files("mart/")
 
 
 def context(ds: str) -> dict:

@@ -17,17 +17,11 @@ from olist_contract import ENTITIES
 from dwh import config
 from dwh.loads import load_log_insert
 from dwh.quality import check_statements, gate_sql
-from dwh.sql import file_to_duckdb, render, to_duckdb
+from dwh.sql import file_to_duckdb, local_context, render, to_duckdb
 
 LINEAGE = ["_source_file", "_source_line", "ingest_date"]
 # The DDL is the same for every date; Redshift-only statements (Spectrum) are skipped locally.
-DDL_CONTEXT = {
-    "ds": "1970-01-01",
-    "run_id": "",
-    "processed_uri": "",
-    "iam_role_arn": "",
-    "glue_database": "",
-}
+DDL_CONTEXT = local_context("1970-01-01", "")
 
 
 def _rule_counts(metrics: dict) -> str:

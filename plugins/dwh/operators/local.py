@@ -19,20 +19,14 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from dwh import alerts, config
 from dwh.faults import raise_if_injected
+from dwh.sql import local_context
 
 ENGINE_TIMES = "engine_times.jsonl"
 
 
 def sql_context(context) -> dict:
-    """The SQL templating contract on the local target (see include/sql/README.md)."""
-    return {
-        "ds": context["ds"],
-        "run_id": context["run_id"],
-        "processed_uri": str(config.lake("processed")),
-        # Redshift only (COPY, Spectrum): those statements are not run on DuckDB.
-        "iam_role_arn": "",
-        "glue_database": "",
-    }
+    """The SQL templating contract on the local target (see dwh.sql)."""
+    return local_context(context["ds"], context["run_id"], str(config.lake("processed")))
 
 
 @contextlib.contextmanager
