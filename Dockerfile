@@ -9,5 +9,6 @@ FROM astrocrpublic.azurecr.io/runtime:3.3-7-python-3.12
 # Airflow and provider pins equal the runtime's and requirements.txt's.
 RUN pip install --no-cache-dir -r requirements-local.txt
 
-# The Olist contract (include/glue/olist_contract.py) is imported by the warehouse loads.
-ENV PYTHONPATH="/usr/local/airflow/include/glue"
+# The local target and tooling (tools/) and the Olist contract (include/glue/olist_contract.py,
+# imported by the warehouse loads).
+ENV PYTHONPATH="/usr/local/airflow/tools:/usr/local/airflow/include/glue"

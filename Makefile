@@ -6,7 +6,7 @@ PYTHON ?= $(shell for p in python3.11 python3.12 python3; do $$p -c 'import sys'
 VENV := .venv
 PY := $(VENV)/bin/python
 DWH := bin/dwh
-export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/include/glue
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/tools:$(CURDIR)/include/glue
 export DWH_HOME ?= $(CURDIR)/.dwh
 
 # Options of `make run`: SCALE, DS (logical date), DATA (folder of your own Olist CSVs).
@@ -34,7 +34,7 @@ run: venv ## run the whole pipeline on the local target (SCALE=, DS=, DATA=folde
 	$(DWH) run --scale $(SCALE) --ds $(DS) $(if $(DATA),--data $(DATA))
 
 ui: venv ## the Airflow UI on the local target (PORT=8080): trigger, watch and retry DAGs in a browser
-	$(PY) -m dwh.ui --port $(or $(PORT),8080)
+	$(PY) -m dwh_tools.ui --port $(or $(PORT),8080)
 
 test: venv ## run the whole test suite (unit, moto, end to end on the local target)
 	$(PY) -m pytest

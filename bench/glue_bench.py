@@ -20,8 +20,8 @@ import duckdb
 from olist_contract import ENTITIES
 
 from dwh import config
-from dwh.datagen import generate
-from dwh.local.spark import get_spark, run_glue_script
+from dwh_tools.datagen import generate
+from dwh_tools.local_target.spark import get_spark, run_glue_script
 
 DS = "2024-01-01"
 SCRIPT = config.GLUE_DIR / "clean_entity.py"

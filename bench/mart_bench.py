@@ -1,6 +1,6 @@
 """Mart query time at scale: the dashboard views over a warehouse of 100k and 1M orders.
 
-For each scale it writes the full extract with dwh.datagen (scale 1 is the size of the real Olist
+For each scale it writes the full extract with dwh_tools.datagen (scale 1 is the size of the real Olist
 data, ~100k orders; scale 10 ~1M), reads the CSVs straight into the staging tables with DuckDB's
 CSV reader (no Spark: cleaning is not what is measured), runs the dw/ SQL in pipeline order and
 creates the mart views; a ledger row per entity and the pipeline's quality checks feed the
@@ -45,7 +45,7 @@ def pipeline_files() -> list[str]:
 
 
 def generate(raw: Path, scale: float, seed: int, fresh: bool) -> float:
-    from dwh.datagen import generate as write_extract
+    from dwh_tools.datagen import generate as write_extract
 
     done = raw / ".complete"
     if done.exists() and not fresh:
@@ -114,7 +114,7 @@ def time_views(wh, repeat: int) -> dict[str, tuple[int, float, float]]:
 
 
 def build(scale: float, work: Path, seed: int, fresh: bool, repeat: int) -> dict:
-    from dwh.local.warehouse import Warehouse
+    from dwh_tools.local_target.warehouse import Warehouse
 
     folder = work / f"scale_{scale:g}"
     gen_s = generate(folder / "raw", scale, seed, fresh)

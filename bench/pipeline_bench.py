@@ -31,7 +31,7 @@ import psutil
 
 from dwh import config
 from dwh.graph import load_pipeline
-from dwh.operators.local import ENGINE_TIMES
+from dwh_tools.local_target.operators import ENGINE_TIMES
 
 PIPELINE = "ecommerce_dwh"
 GOALS = {"default wall s": 180, "overhead share": 0.25, "scale 10 wall s": 900, "peak GiB": 6}
@@ -64,7 +64,7 @@ class PeakMemory(threading.Thread):
 def run_once(scale: float, ds: str, home: Path) -> dict:
     env = {**os.environ, "DWH_HOME": str(home)}
     env.pop("AIRFLOW_HOME", None)
-    cmd = [sys.executable, "-m", "dwh.cli", "run", "--scale", str(scale), "--ds", ds]
+    cmd = [sys.executable, "-m", "dwh_tools.cli", "run", "--scale", str(scale), "--ds", ds]
     t0 = time.perf_counter()
     with subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -96,9 +96,9 @@ def operator_call(node, target: str) -> str:
 
 HEADERS = {
     "local": [
-        "from dwh.alerts import LocalAlertNotifier",
+        "from dwh_tools.local_target.alerts import LocalAlertNotifier",
         "from dwh.graph import Check",
-        "from dwh.operators.local import (",
+        "from dwh_tools.local_target.operators import (",
         "    LocalGlueCrawlerOperator,",
         "    LocalGlueJobOperator,",
         "    LocalLoadOperator,",

@@ -28,6 +28,6 @@ def fixture_include() -> Path:
 def _stop_local_spark():
     """Stop the shared Spark session before the interpreter exits, so its JVM closes cleanly."""
     yield
-    from dwh.local.spark import stop_spark
+    from dwh_tools.local_target.spark import stop_spark
 
     stop_spark()

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from dwh import alerts
+from dwh_tools.local_target import alerts
 
 RECORD = {
     "event": "failure",

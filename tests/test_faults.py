@@ -2,7 +2,7 @@
 
 import pytest
 
-from dwh import faults
+from dwh_tools import faults
 
 
 def test_injected_fault_fails_the_next_tries_then_lets_the_task_run(tmp_path, monkeypatch):

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG
 
-from dwh.alerts import LocalAlertNotifier
 from dwh.graph import Check
-from dwh.operators.local import (
+from dwh_tools.local_target.alerts import LocalAlertNotifier
+from dwh_tools.local_target.operators import (
     LocalGlueCrawlerOperator,
     LocalGlueJobOperator,
     LocalLoadOperator,

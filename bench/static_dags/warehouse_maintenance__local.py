@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG
 
-from dwh.alerts import LocalAlertNotifier
-from dwh.operators.local import (
+from dwh_tools.local_target.alerts import LocalAlertNotifier
+from dwh_tools.local_target.operators import (
     LocalNotifyOperator,
     LocalSqlOperator,
 )

@@ -9,7 +9,7 @@ so re-running a date replaces exactly that date's output.
 
 On AWS Glue the job is defined with ``--extra-py-files`` pointing at olist_transforms.py and
 olist_contract.py in the scripts bucket, and job bookmarks enabled. Locally
-``dwh.local.spark.run_glue_script`` calls :func:`run` with a plain SparkSession. Nothing from
+``dwh_tools.local_target.spark.run_glue_script`` calls :func:`run` with a plain SparkSession. Nothing from
 awsglue is imported at module level, so the module imports anywhere.
 """
 

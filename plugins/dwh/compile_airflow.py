@@ -18,7 +18,7 @@ from dwh.graph import Pipeline, load_pipeline
 
 
 def _local_factories():
-    from dwh.operators import local
+    from dwh_tools.local_target import operators as local
 
     return {
         "glue_crawler": lambda n, **kw: local.LocalGlueCrawlerOperator(
@@ -43,7 +43,7 @@ def _callbacks(target: str, channels: list[str], event: str) -> list:
         from dwh.operators.aws import failure_notifiers
 
         return failure_notifiers(channels, event)
-    from dwh.alerts import LocalAlertNotifier
+    from dwh_tools.local_target.alerts import LocalAlertNotifier
 
     return [LocalAlertNotifier(event, channels)]
 
@@ -67,7 +67,7 @@ def _task_kwargs(pipeline: Pipeline, node, target: str) -> dict:
 def _sql_macros(target: str) -> dict | None:
     """The SQL templating contract's values beyond ds and run_id (aws: from Variables)."""
     if target != "aws":
-        return None  # local operators render SQL with dwh.operators.local.sql_context
+        return None  # local operators render SQL with dwh_tools.local_target.operators.sql_context
     from dwh.operators.aws import SQL_MACROS
 
     return dict(SQL_MACROS)

@@ -15,6 +15,16 @@ PIPELINES_DIR = INCLUDE_DIR / "pipelines"
 SQL_DIR = INCLUDE_DIR / "sql"
 GLUE_DIR = INCLUDE_DIR / "glue"
 STEPFUNCTIONS_DIR = REPO_ROOT / "infra" / "stepfunctions"
+# What MWAA runs travels in plugins.zip (plugins/); the laptop's tooling (CLI, local target,
+# dashboards, deploy, Step Functions compiler) lives in tools/ and never ships.
+PLUGINS_DIR = REPO_ROOT / "plugins"
+TOOLS_DIR = REPO_ROOT / "tools"
+
+
+def local_pythonpath() -> list[str]:
+    """The import path of a laptop process: the runtime, the tooling and the Glue contract."""
+    return [str(PLUGINS_DIR), str(TOOLS_DIR), str(GLUE_DIR)]
+
 
 TARGETS = ("local", "aws")
 BUCKETS = ("raw", "processed", "scripts", "logs")

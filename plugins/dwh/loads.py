@@ -3,7 +3,7 @@
 Staging holds the batch being processed: every load empties the table and reloads that date's
 Parquet, records the Glue metrics beside it, and writes the reconciliation row into ops.load_log,
 all in one transaction (the Redshift Data API runs a batch atomically). The local target does the
-same on DuckDB in :meth:`dwh.local.warehouse.Warehouse.load_entity`.
+same on DuckDB in :meth:`dwh_tools.local_target.warehouse.Warehouse.load_entity`.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def test_aws_target_uses_provider_operators_and_local_uses_embedded_ones():
         local = {t.task_id: type(t).__module__ for t in dag_for_file(str(f), "local").tasks}
         assert aws.keys() == local.keys()
         assert all(m.startswith(("airflow.providers.", "dwh.operators.aws")) for m in aws.values())
-        assert all(m == "dwh.operators.local" for m in local.values())
+        assert all(m == "dwh_tools.local_target.operators" for m in local.values())
 
 
 def test_dag_files_do_no_top_level_work():

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from dwh import config, dashboards
-from dwh.local.warehouse import Warehouse
+from dwh import config
+from dwh_tools import dashboards
+from dwh_tools.local_target.warehouse import Warehouse
 
 MARTS = ("mart/executive.sql", "mart/customer.sql", "mart/product.sql", "mart/operational.sql")
 CONTEXT = {"ds": "2024-02-20", "run_id": "scheduled__2024-02-20", "processed_uri": "unused"}
@@ -374,10 +375,10 @@ def test_python_dash_m_writes_the_dashboards_under_dwh_home(report, tmp_path):
     env = {
         **os.environ,
         "DWH_HOME": str(home),
-        "PYTHONPATH": os.pathsep.join([str(config.REPO_ROOT / "plugins"), str(config.GLUE_DIR)]),
+        "PYTHONPATH": os.pathsep.join(config.local_pythonpath()),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "dwh.dashboards"],
+        [sys.executable, "-m", "dwh_tools.dashboards"],
         env=env,
         capture_output=True,
         text=True,

@@ -26,10 +26,10 @@ def dwh(home: Path, *args: str, env_extra: dict | None = None) -> subprocess.Com
     env.pop("AIRFLOW_HOME", None)  # the runner puts Airflow's SQLite under DWH_HOME
     env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
     return subprocess.run(
-        [sys.executable, "-m", "dwh.cli", *args],
+        [sys.executable, "-m", "dwh_tools.cli", *args],
         env={
             **env,
-            "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "include" / "glue")]),
+            "PYTHONPATH": os.pathsep.join(config.local_pythonpath()),
         },
         capture_output=True,
         text=True,
@@ -46,7 +46,7 @@ def query(home: Path, sql: str, params=()) -> list[tuple]:
 
 
 def checksums(home: Path) -> dict:
-    from dwh.local.warehouse import Warehouse
+    from dwh_tools.local_target.warehouse import Warehouse
 
     wh = Warehouse(home / "warehouse.duckdb")
     try:

@@ -14,9 +14,9 @@ from olist_contract import ENTITIES
 from olist_transforms import ContractError
 
 from dwh import config
-from dwh.datagen import generate
-from dwh.landing import land
-from dwh.local.spark import get_spark, run_glue_script
+from dwh_tools.datagen import generate
+from dwh_tools.landing import land
+from dwh_tools.local_target.spark import get_spark, run_glue_script
 
 DS = "2024-01-01"
 SCRIPT = config.REPO_ROOT / "include" / "glue" / "clean_entity.py"

@@ -7,7 +7,7 @@ import json
 import pytest
 from olist_contract import ENTITIES
 
-from dwh.local.crawler import SchemaDriftError, crawl
+from dwh_tools.local_target.crawler import SchemaDriftError, crawl
 
 DS = "2024-01-01"
 SELLERS = ENTITIES["sellers"]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from olist_contract import ENTITIES, ORDER_STATUSES, PAYMENT_TYPES
 
-from dwh.datagen import generate
-from dwh.landing import land
+from dwh_tools.datagen import generate
+from dwh_tools.landing import land
 
 DS = "2024-01-01"
 

@@ -15,7 +15,7 @@ ITEMS_HEADER = ",".join(ENTITIES["order_items"].column_names)
 
 @pytest.fixture(scope="session")
 def spark():
-    from dwh.local.spark import get_spark
+    from dwh_tools.local_target.spark import get_spark
 
     return get_spark()
 

@@ -161,7 +161,7 @@ def test_one_broken_file_does_not_stop_the_others(tmp_path, fixture_include):
 def test_committed_json_schema_matches_the_model():
     import json
 
-    from dwh.cli import SCHEMA_PATH
+    from dwh_tools.cli import SCHEMA_PATH
 
     assert json.loads(SCHEMA_PATH.read_text()) == json.loads(
         json.dumps(json_schema(), sort_keys=True)

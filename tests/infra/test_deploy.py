@@ -19,7 +19,7 @@ from botocore.stub import ANY, Stubber
 from infra_support import REPO_ROOT
 from moto import mock_aws
 
-from dwh import deploy
+from dwh_tools import deploy
 
 REGION = "eu-west-1"
 MWAA_BUCKET = "airflow-dwh-test-bucket"
@@ -346,7 +346,7 @@ def test_main_names_what_is_missing(monkeypatch, capsys):
 def test_the_repositorys_plugins_build_into_a_valid_plugins_zip():
     data = deploy.build_plugins_zip(REPO_ROOT / "plugins")
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert "dwh/__init__.py" in names and "dwh/deploy.py" in names
+    assert "dwh/__init__.py" in names and "dwh/compile_airflow.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     deploy.check_plugins_zip(data, "plugins.zip")
     assert deploy.build_plugins_zip(REPO_ROOT / "plugins") == data  # same files, same bytes

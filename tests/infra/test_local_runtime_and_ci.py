@@ -10,7 +10,8 @@ import pytest
 import yaml
 from infra_support import REPO_ROOT
 
-from dwh import deploy, versions
+from dwh import versions
+from dwh_tools import deploy
 
 OFFICIAL_IMAGE = f"apache/airflow:{versions.AIRFLOW}-python{versions.MWAA_PYTHON}"
 # Astro Runtime 3.3-7 is the release carrying Apache Airflow 3.3.1.
@@ -52,10 +53,11 @@ def test_compose_mounts_the_folders_where_mwaa_has_them(compose):
         assert "./dags:/opt/airflow/dags" in volumes, name
         assert "./include:/opt/airflow/dags/include" in volumes, name  # dags/include/ on MWAA
         assert "./plugins:/opt/airflow/plugins" in volumes, name
+        assert "./tools:/opt/airflow/tools:ro" in volumes, name  # the local target and tooling
         assert "${HOME}/.aws:/home/airflow/.aws:ro" in volumes, name
         env = service["environment"]
         assert env["DWH_INCLUDE_DIR"] == "/opt/airflow/dags/include"
-        assert env["PYTHONPATH"] == "/opt/airflow/dags/include/glue"
+        assert env["PYTHONPATH"] == "/opt/airflow/tools:/opt/airflow/dags/include/glue"
 
 
 def test_compose_defaults_to_the_local_target_and_passes_aws_settings_through(compose):
@@ -125,7 +127,7 @@ def test_each_environment_deploys_with_oidc_terraform_then_the_deploy_command(en
     order = [
         next(i for i, r in enumerate(runs) if "plan -out=tfplan" in r),
         next(i for i, r in enumerate(runs) if "apply tfplan" in r),
-        next(i for i, r in enumerate(runs) if "python -m dwh.deploy" in r),
+        next(i for i, r in enumerate(runs) if "python -m dwh_tools.deploy" in r),
     ]
     assert order == sorted(order)
     outputs = next(r for r in runs if "DWH_MWAA_BUCKET" in r)

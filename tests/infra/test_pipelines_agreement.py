@@ -248,7 +248,7 @@ def test_schedules_run_the_pipelines_stepfunctions_schedule_in_utc():
 
 
 def test_execution_input_carries_every_config_key_the_state_machines_read():
-    from dwh.compile_stepfunctions import INPUT_EXAMPLE
+    from dwh_tools.compile_stepfunctions import INPUT_EXAMPLE
 
     config_keys = set(json.loads(json.dumps(INPUT_EXAMPLE))["config"])
     config = locals_of("orchestration")["execution_config"]

@@ -21,7 +21,8 @@ from infra_support import (
     variable_default,
 )
 
-from dwh import deploy, versions
+from dwh import versions
+from dwh_tools import deploy
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 # Offline checkov: no platform mapping download, no SCA scan, no PyPI update check.

@@ -33,7 +33,7 @@ import pytest
 from moto import mock_aws
 from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
-from dwh.compile_stepfunctions import compile_pipeline
+from dwh_tools.compile_stepfunctions import compile_pipeline
 
 REGION = "eu-west-1"
 PREFIX = "dwh-test"

@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from dwh.compile_airflow import build_dag
-from dwh.compile_stepfunctions import chains_and_stages, compile_pipeline, node_states, walk_states
+from dwh_tools.compile_stepfunctions import (
+    chains_and_stages,
+    compile_pipeline,
+    node_states,
+    walk_states,
+)
 
 
 def transitions(definition: dict) -> dict[str, set[str]]:

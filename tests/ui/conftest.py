@@ -1,4 +1,4 @@
-"""A running local Airflow (dwh.ui) for the UI tests, stopped after each test; on failure the
+"""A running local Airflow (dwh_tools.ui) for the UI tests, stopped after each test; on failure the
 report carries the components' logs and the task logs of the run."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dwh import config, ui
+from dwh import config
+from dwh_tools import ui
 
 AIRFLOW_KEY = pytest.StashKey["object"]()
 SCALE = 0.01  # the smallest sample that still exercises every node kind
@@ -51,7 +52,7 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def local_airflow(request, tmp_path, monkeypatch, fixture_include):
     """Airflow on a free port, DWH_HOME in tmp_path, the fixture pipelines as its DAGs, and the
-    first logical date's input landed. Returns the started :class:`dwh.ui.LocalAirflow`."""
+    first logical date's input landed. Returns the started :class:`dwh_tools.ui.LocalAirflow`."""
 
     dags = tmp_path / "dags"
     dags.mkdir()

@@ -1,4 +1,4 @@
-"""The local Airflow UI (dwh.ui) end to end: through the REST API a user's clicks (unpause,
+"""The local Airflow UI (dwh_tools.ui) end to end: through the REST API a user's clicks (unpause,
 trigger) run a fixture DAG whose task fails once and succeeds on its retry.
 
 About a minute and a half on two cores: ~35 s to start Airflow, ~50 s for the run, of which the
@@ -14,7 +14,8 @@ import urllib.request
 
 import pytest
 
-from dwh import config, faults, ui
+from dwh import config
+from dwh_tools import faults, ui
 
 pytestmark = pytest.mark.e2e
 DAG = "fixture_all_kinds"

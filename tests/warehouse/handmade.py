@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dwh import config
 from dwh.graph import load_pipeline
-from dwh.local.warehouse import Warehouse
+from dwh_tools.local_target.warehouse import Warehouse
 
 STAGING = (
     "orders",
@@ -33,7 +33,7 @@ MART_FILES = PIPELINE.sql_files("mart/")
 
 def context(ds: str) -> dict:
     """What the local operators hand the SQL for a scheduled run (their own sql_context)."""
-    from dwh.operators.local import sql_context
+    from dwh_tools.local_target.operators import sql_context
 
     return sql_context({"ds": ds, "run_id": f"scheduled__{ds}T02:00:00+00:00"})
 

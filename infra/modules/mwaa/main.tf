@@ -17,7 +17,7 @@ locals {
   bucket_name     = "airflow-${var.name_prefix}-${local.account_id}-${local.region}"
   environment_arn = "arn:${local.partition}:airflow:${local.region}:${local.account_id}:environment/${local.name}"
 
-  # Object keys shared with plugins/dwh/deploy.py (DAGS_PREFIX, PLUGINS_KEY, ...).
+  # Object keys shared with tools/dwh_tools/deploy.py (DAGS_PREFIX, PLUGINS_KEY, ...).
   dags_prefix      = "dags"
   plugins_key      = "plugins.zip"
   requirements_key = "requirements.txt"

@@ -1,10 +1,10 @@
 # What the MWAA environment is bootstrapped with: the files of plugins.zip and the content hashes
-# the deploy command (plugins/dwh/deploy.py) stores as S3 object metadata. Both sides hash the
+# the deploy command (tools/dwh_tools/deploy.py) stores as S3 object metadata. Both sides hash the
 # same way, so a deploy right after `terraform apply` finds nothing changed and skips the
 # (slow) MWAA update. Provider-less, so tests evaluate it offline against deploy.py.
 
 locals {
-  # Same selection as dwh.deploy.plugin_files(): every file under plugins/ except bytecode
+  # Same selection as dwh_tools.deploy.plugin_files(): every file under plugins/ except bytecode
   # caches and hidden files.
   plugin_files = sort([
     for f in fileset(var.plugins_dir, "**") : f

@@ -19,7 +19,7 @@ locals {
   }
   scheduled = { for p, sm in var.state_machines : p => sm if sm.stepfunctions_schedule != null }
 
-  # The execution input every state machine reads (see INPUT_EXAMPLE in dwh.compile_stepfunctions).
+  # The execution input every state machine reads (see INPUT_EXAMPLE in dwh_tools.compile_stepfunctions).
   execution_config = {
     resource_prefix     = var.name_prefix
     redshift_cluster_id = var.redshift.cluster_id

@@ -32,7 +32,7 @@ def airflow_env() -> dict[str, str]:
     """Environment of the local Airflow: SQLite metadata under $DWH_HOME, this repository's DAGs."""
     home = config.dwh_home()
     env = dict(os.environ)
-    paths = [str(config.REPO_ROOT / "plugins"), str(config.GLUE_DIR)]
+    paths = config.local_pythonpath()
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env.update(
@@ -44,7 +44,7 @@ def airflow_env() -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": env.get(
                 "AIRFLOW__CORE__DAGS_FOLDER", str(config.REPO_ROOT / "dags")
             ),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.REPO_ROOT / "plugins"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.PLUGINS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
@@ -91,7 +91,7 @@ def land_input(ds: str, scale: float, data: Path | None, seed: int, defect_rate:
     """Put the logical date's raw files in place; returns rows per entity landed."""
     raw = config.lake("raw")
     if data is not None:
-        from dwh.landing import land
+        from dwh_tools.landing import land
 
         return land(data, raw, ds)
     state_file = config.dwh_home() / "sample_data.json"
@@ -103,7 +103,7 @@ def land_input(ds: str, scale: float, data: Path | None, seed: int, defect_rate:
     landed = state.get("landed", {})
     if ds in landed:  # re-running a date reuses its files, so the run is repeatable
         return landed[ds]
-    from dwh.datagen import generate
+    from dwh_tools.datagen import generate
 
     rows = generate(raw, ds, scale=scale, seed=seed, day=day, defect_rate=defect_rate)
     landed[ds] = rows
@@ -195,7 +195,7 @@ def main(args) -> int:
             },
         },
     )
-    from dwh.summary import print_summary
+    from dwh_tools.summary import print_summary
 
     print_summary(args.pipeline, ds, timings, code, log_path, wall, dashboards)
     return code
@@ -203,7 +203,7 @@ def main(args) -> int:
 
 def render_dashboards() -> dict[str, Path]:
     """The four dashboards from the marts; a rendering problem never fails a successful run."""
-    from dwh.dashboards import render_local
+    from dwh_tools.dashboards import render_local
 
     try:
         return render_local()

@@ -1,8 +1,8 @@
 """The Airflow UI on the local target, without Docker: trigger, watch and retry DAGs in a browser.
 
-``python -m dwh.ui [--port 8080]`` lands sample input for the first logical date (as ``dwh run``
+``python -m dwh_tools.ui [--port 8080]`` lands sample input for the first logical date (as ``dwh run``
 does), then runs Airflow's api-server, scheduler, dag-processor and triggerer as child processes
-with the environment of :func:`dwh.runner.airflow_env` (SQLite metadata under $DWH_HOME/airflow,
+with the environment of :func:`dwh_tools.runner.airflow_env` (SQLite metadata under $DWH_HOME/airflow,
 this repository's DAGs, ``DWH_TARGET=local``), prints the URL and the login, and stops them all on
 Ctrl-C. :class:`LocalAirflow` is the same as a context manager, for tests and scripts.
 
@@ -36,7 +36,8 @@ from pathlib import Path
 
 import psutil
 
-from dwh import config, runner
+from dwh import config
+from dwh_tools import runner
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USER = "admin"
@@ -306,7 +307,7 @@ def banner(airflow: LocalAirflow, ds: str | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dwh.ui", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m dwh_tools.ui", description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=8080, help="api-server port (default 8080)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--ds", help="logical date to land input for (default: the first one)")

@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from dwh import alerts, config
-from dwh.faults import raise_if_injected
+from dwh import config
 from dwh.sql import local_context
+from dwh_tools.faults import raise_if_injected
+from dwh_tools.local_target import alerts
 
 ENGINE_TIMES = "engine_times.jsonl"
 
@@ -36,7 +37,7 @@ def open_warehouse() -> Iterator:
     DuckDB allows one writing process per file; with a parallel executor several task processes
     would otherwise race for it, so they queue on the lock instead of failing.
     """
-    from dwh.local.warehouse import Warehouse
+    from dwh_tools.local_target.warehouse import Warehouse
 
     path = config.warehouse_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,7 @@ class LocalGlueCrawlerOperator(LocalOperator):
         self.entities = list(entities)
 
     def work(self, context) -> dict:
-        from dwh.local.crawler import crawl
+        from dwh_tools.local_target.crawler import crawl
 
         report = crawl(
             config.lake("raw"), config.dwh_home() / "catalog", context["ds"], self.entities
@@ -110,7 +111,7 @@ class LocalGlueJobOperator(LocalOperator):
         self.arguments = dict(arguments)
 
     def work(self, context) -> dict:
-        from dwh.local.spark import run_glue_script
+        from dwh_tools.local_target.spark import run_glue_script
 
         args = {
             "--JOB_NAME": f"{self.dag_id}.{self.task_id}",

@@ -52,8 +52,8 @@ def cmd_validate(args) -> int:
 
 
 def _generated(pipelines: dict) -> dict[Path, str]:
-    from dwh.compile_stepfunctions import output_path, render_document
     from dwh.graph import json_schema
+    from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
     for p in pipelines.values():
@@ -124,7 +124,7 @@ def cmd_graph(args) -> int:
 def cmd_generate(args) -> int:
     import time
 
-    from dwh.datagen import generate
+    from dwh_tools.datagen import generate
 
     out = Path(args.out) if args.out else config.lake("raw")
     t0 = time.perf_counter()
@@ -136,7 +136,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_land(args) -> int:
-    from dwh.landing import land
+    from dwh_tools.landing import land
 
     rows = land(Path(args.folder), config.lake("raw"), args.ds)
     for name, n in sorted(rows.items()):
@@ -145,7 +145,7 @@ def cmd_land(args) -> int:
 
 
 def cmd_fault(args) -> int:
-    from dwh.faults import inject
+    from dwh_tools.faults import inject
 
     path = inject(args.dag_id, args.task_id, args.times)
     print(
@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defect-rate", type=float, default=0.01, help="share of spoilt sample rows")
-    p.set_defaults(func=lambda a: __import__("dwh.runner").runner.main(a))
+    p.set_defaults(func=lambda a: __import__("dwh_tools.runner").runner.main(a))
 
     p = sub.add_parser("generate", help="write Olist-shaped sample CSVs for a logical date")
     p.add_argument("--ds", required=True)
@@ -218,11 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["deploy"]:  # its own options: see `dwh deploy --help`
-        from dwh.deploy import main as deploy_main
+        from dwh_tools.deploy import main as deploy_main
 
         return deploy_main(argv[1:])
     if argv[:1] == ["ui"]:  # its own options: see `dwh ui --help`
-        from dwh.ui import main as ui_main
+        from dwh_tools.ui import main as ui_main
 
         return ui_main(argv[1:])
     args = build_parser().parse_args(argv)

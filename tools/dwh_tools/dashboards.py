@@ -6,7 +6,7 @@ beside them (``plotly.min.js``): the pages open from the file system with no net
 empty or not built yet renders a "No data" notice instead of a chart. Run durations come from the
 local Airflow metadata when its SQLite file is given, else from the ops tables' timestamps.
 
-``python -m dwh.dashboards`` renders $DWH_HOME/warehouse.duckdb into $DWH_HOME/dashboards/.
+``python -m dwh_tools.dashboards`` renders $DWH_HOME/warehouse.duckdb into $DWH_HOME/dashboards/.
 Local target only: duckdb and plotly are imported inside the functions, never at module level.
 """
 
@@ -1235,7 +1235,7 @@ def render_local(rendered_at: dt.datetime | None = None) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dwh.dashboards",
+        prog="python -m dwh_tools.dashboards",
         description="Render the executive, customer, product and operational dashboards "
         "from the warehouse marts as static HTML that works offline.",
     )

@@ -1,1 +1,0 @@
-"""Embedded engines of the local target: Spark for the Glue scripts, DuckDB for Redshift."""
