@@ -65,7 +65,7 @@ def outbox_lines(home) -> list[dict]:
 def test_failure_goes_to_the_outbox_and_the_same_text_to_slack(tmp_path, monkeypatch, webhook):
     monkeypatch.setenv("DWH_HOME", str(tmp_path))
     received, _ = webhook
-    alerts.deliver(dict(RECORD), ["outbox", "slack"])
+    alerts.deliver(dict(RECORD), ["sns", "slack"])
     (line,) = outbox_lines(tmp_path)
     assert {k: line[k] for k in RECORD} == RECORD
     (posted,) = received
@@ -82,7 +82,7 @@ def test_a_slack_outage_is_recorded_and_never_masks_the_alert(tmp_path, monkeypa
     monkeypatch.setenv("DWH_HOME", str(tmp_path))
     received, status = webhook
     status["code"] = 500
-    alerts.deliver(dict(RECORD), ["outbox", "slack"])  # does not raise
+    alerts.deliver(dict(RECORD), ["sns", "slack"])  # does not raise
     assert len(received) == 1
     first, second = outbox_lines(tmp_path)
     assert first["event"] == "failure"
@@ -92,5 +92,5 @@ def test_a_slack_outage_is_recorded_and_never_masks_the_alert(tmp_path, monkeypa
 def test_without_a_slack_connection_only_the_outbox_is_written(tmp_path, monkeypatch):
     monkeypatch.setenv("DWH_HOME", str(tmp_path))
     monkeypatch.delenv("AIRFLOW_CONN_SLACK_ALERTS", raising=False)
-    alerts.deliver(dict(RECORD), ["outbox", "slack"])
+    alerts.deliver(dict(RECORD), ["sns", "slack"])
     assert [r["event"] for r in outbox_lines(tmp_path)] == ["failure"]

@@ -13,27 +13,21 @@ from pathlib import Path
 
 from airflow.sdk import DAG
 
-from dwh import config
+from dwh import config, kinds
 from dwh.graph import Pipeline, load_pipeline
 
 
-def _local_factories():
-    from dwh_tools.local_target import operators as local
+def operators(target: str) -> dict:
+    """The target's registry: node kind -> translation of its definition into an operator.
 
-    return {
-        "glue_crawler": lambda n, **kw: local.LocalGlueCrawlerOperator(
-            crawler=n.crawler, entities=n.entities, **kw
-        ),
-        "glue_job": lambda n, **kw: local.LocalGlueJobOperator(
-            script=n.script, arguments=n.arguments, **kw
-        ),
-        "load": lambda n, **kw: local.LocalLoadOperator(entity=n.entity, table=n.table, **kw),
-        "sql": lambda n, **kw: local.LocalSqlOperator(sql=n.sql, **kw),
-        "quality": lambda n, **kw: local.LocalQualityOperator(checks=n.checks, **kw),
-        "notify": lambda n, **kw: local.LocalNotifyOperator(
-            message=n.message, subject=n.subject, channels=n.channels, **kw
-        ),
-    }
+    The local registry lives with the laptop tooling (tools/dwh_tools/local_target), which MWAA
+    never receives; it is imported only when the target is local.
+    """
+    if target == "aws":
+        from dwh.operators.aws import OPERATORS
+    else:
+        from dwh_tools.local_target.operators import OPERATORS
+    return OPERATORS
 
 
 def _callbacks(target: str, channels: list[str], event: str) -> list:
@@ -76,10 +70,7 @@ def _sql_macros(target: str) -> dict | None:
 def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
     """Compile one pipeline for one target into an Airflow DAG."""
     target = target or config.target()
-    if target == "aws":
-        from dwh.operators.aws import FACTORIES as factories
-    else:
-        factories = _local_factories()
+    registry = operators(target)
     start = dt.datetime.combine(pipeline.start_date, dt.time(), tzinfo=dt.UTC)
     with DAG(
         dag_id=pipeline.pipeline,
@@ -96,7 +87,8 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
         dagrun_timeout=dt.timedelta(hours=12),
     ) as dag:
         tasks = {
-            n.id: factories[n.kind](n, **_task_kwargs(pipeline, n, target)) for n in pipeline.nodes
+            n.id: registry[n.kind](kinds.define(n), **_task_kwargs(pipeline, n, target))
+            for n in pipeline.nodes
         }
         for n in pipeline.nodes:
             for dep in n.depends_on:

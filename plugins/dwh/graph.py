@@ -27,10 +27,11 @@ from pydantic import (
     model_validator,
 )
 
-from dwh import config
+from dwh import config, kinds
 
 NODE_ID = r"^[a-z][a-z0-9_]{0,62}$"
-ALERT_CHANNELS = ("outbox", "sns", "slack")
+ALERT_CHANNELS = kinds.CHANNELS
+Channel = Literal["sns", "slack"]  # kinds.CHANNELS; who delivers which: kinds.DELIVERED_BY
 ALLOWED_TAGS = frozenset(
     {"ecommerce", "warehouse", "maintenance", "marts", "glue", "redshift", "fixture", "daily"}
 )
@@ -55,8 +56,8 @@ class Retries(_Strict):
 
 
 class Alerts(_Strict):
-    on_failure: list[Literal["outbox", "sns", "slack"]] = ["outbox", "sns", "slack"]
-    on_retry: list[Literal["outbox", "sns", "slack"]] = ["outbox"]
+    on_failure: list[Channel] = ["sns", "slack"]
+    on_retry: list[Channel] = []
 
 
 class Defaults(_Strict):
@@ -86,6 +87,20 @@ class GlueJobNode(_NodeBase):
     arguments: dict[str, str] = {}
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
     number_of_workers: int = Field(2, ge=2, le=100)
+
+    @field_validator("arguments")
+    @classmethod
+    def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
+        taken = sorted(
+            k.removeprefix("--")
+            for k in value
+            if k.removeprefix("--") in kinds.RESERVED_GLUE_ARGUMENTS
+        )
+        if taken:
+            raise ValueError(
+                f"{', '.join(taken)}: reserved Glue argument(s), set by the run itself"
+            )
+        return value
 
 
 class LoadNode(_NodeBase):
@@ -180,14 +195,16 @@ class NotifyNode(_NodeBase):
     kind: Literal["notify"]
     message: str
     subject: str | None = None
-    channels: list[Literal["outbox", "sns", "slack"]] = ["outbox", "sns", "slack"]
+    channels: list[Channel] = Field(["sns"], min_length=1)
 
 
+NODE_CLASSES = (GlueCrawlerNode, GlueJobNode, LoadNode, SqlNode, QualityNode, NotifyNode)
 Node = Annotated[
     GlueCrawlerNode | GlueJobNode | LoadNode | SqlNode | QualityNode | NotifyNode,
     Field(discriminator="kind"),
 ]
-NODE_KINDS = ("glue_crawler", "glue_job", "load", "sql", "quality", "notify")
+# The kinds a pipeline file may use; what each means is defined in dwh.kinds.
+NODE_KINDS = tuple(c.model_fields["kind"].annotation.__args__[0] for c in NODE_CLASSES)
 
 _CRON_FIELD = r"[\d*/,\-?LW#A-Z]+"
 _AIRFLOW_CRON = re.compile(rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
@@ -320,6 +337,12 @@ def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
                     problems.append(
                         f"node {n.id!r} field 'sql': missing SQL file include/sql/{rel}"
                     )
+        if isinstance(n, NotifyNode):
+            for runtime, missing in kinds.undeliverable_channels(n.channels).items():
+                problems.append(
+                    f"node {n.id!r} field 'channels': {', '.join(missing)} cannot be delivered "
+                    f"by the {runtime} runtime (it delivers {', '.join(kinds.DELIVERED_BY[runtime])})"
+                )
         if isinstance(n, GlueJobNode) and not (include_dir / "glue" / n.script).is_file():
             problems.append(
                 f"node {n.id!r} field 'script': missing Glue script include/glue/{n.script}"

@@ -30,16 +30,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from dwh import config
-from dwh.graph import (
-    GlueCrawlerNode,
-    GlueJobNode,
-    LoadNode,
-    NotifyNode,
-    Pipeline,
-    QualityNode,
-    SqlNode,
-)
+from dwh import config, kinds
+from dwh.graph import Pipeline
 
 HEADER_KEY = "Comment"
 POLL_SECONDS = 30
@@ -166,10 +158,27 @@ def _sqls_parameter(statements: list[str]) -> dict:
 # --- state builders ------------------------------------------------------------------------
 
 
+def _goto(nxt: str) -> dict:
+    return {"Next": nxt}
+
+
 class _Builder:
+    """Builds the states of one pipeline. ``top_level`` is False while building the states of a
+    Parallel branch: there a failure is a Fail state that the Parallel's Catch routes to the
+    alert; at the top level a Task is caught itself and a failure goes straight to the alert."""
+
     def __init__(self, pipeline: Pipeline, include_dir: Path):
         self.p = pipeline
         self.include_dir = include_dir
+        self.top_level = True
+        self.alert = "sns" in pipeline.defaults.alerts.on_failure
+
+    @property
+    def on_error(self) -> str:
+        return ALERT_STATE if self.alert else FAIL_STATE
+
+    def catch(self) -> list[dict]:
+        return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": self.on_error}]
 
     def retry(self, node) -> list[dict]:
         r = self.p.retries_for(node)
@@ -193,7 +202,20 @@ class _Builder:
         retry = self.retry(node)
         if retry:
             state["Retry"] = retry
+        if self.top_level:
+            state["Catch"] = self.catch()
         return state
+
+    def fail(self, error: str, cause: str) -> dict:
+        """A failure of the pipeline: a Fail state in a branch, the alert at the top level."""
+        if self.top_level:
+            return {
+                "Type": "Pass",
+                "Result": {"Error": error, "Cause": cause},
+                "ResultPath": "$.error",
+                "Next": self.on_error,
+            }
+        return {"Type": "Fail", "Error": error, "Cause": cause}
 
     def redshift_parameters(self) -> dict:
         target = (
@@ -207,70 +229,68 @@ class _Builder:
             "SecretArn.$": "$.config.redshift_secret_arn",
         }
 
-    def statement_loop(self, node, first: str, name: str, entry: dict, nxt: str) -> dict:
-        """``entry`` (a Redshift Data call) followed by a bounded describeStatement loop."""
-        sid = f"$.{name}"
-        states = {
-            first: {
-                **entry,
-                "ResultSelector": {"Id.$": "$.Id", "polls": 0},
-                "ResultPath": sid,
-                "Next": f"{node.id}.{name}_wait",
-            },
-            f"{node.id}.{name}_wait": {
+    def poll(self, node, first: str, step: str, start: dict, probe: dict, verdict: dict, nxt):
+        """A start call followed by a bounded wait-and-probe loop, shared by every kind that
+        waits on AWS (crawls, Redshift statements).
+
+        ``start``: the start Task's resource, parameters and the fields it keeps (``keep``: a
+        ResultSelector without the poll counter). ``probe``: the probe Task's resource,
+        parameters and ResultSelector, stored at ``$.<step>_status``. ``verdict``: the Choice
+        rules (``ok``, ``failed``) over that result, and the Fail error names and causes.
+        """
+        i, at = node.id, f"$.{step}"
+        keep = start["keep"]
+        counted = {k: f"{at}.{k.removesuffix('.$')}" for k in keep if k.endswith(".$")}
+        return {
+            first: self.task(
+                node,
+                start["resource"],
+                start["parameters"],
+                ResultSelector={**keep, "polls": 0},
+                ResultPath=at,
+                Next=f"{i}.{step}_wait",
+            ),
+            f"{i}.{step}_wait": {
                 "Type": "Wait",
                 "Seconds": POLL_SECONDS,
-                "Next": f"{node.id}.{name}_describe",
+                "Next": f"{i}.{step}_probe",
             },
-            f"{node.id}.{name}_describe": self.task(
+            f"{i}.{step}_probe": self.task(
                 node,
-                "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
-                {"Id.$": f"{sid}.Id"},
-                ResultSelector={"Status.$": "$.Status"},
-                ResultPath=f"{sid}_status",
-                Next=f"{node.id}.{name}_count",
+                probe["resource"],
+                probe["parameters"],
+                ResultSelector=probe["selector"],
+                ResultPath=f"{at}_status",
+                Next=f"{i}.{step}_count",
             ),
-            f"{node.id}.{name}_count": {
+            f"{i}.{step}_count": {
                 "Type": "Pass",
-                "Parameters": {"Id.$": f"{sid}.Id", "polls.$": f"States.MathAdd({sid}.polls, 1)"},
-                "ResultPath": sid,
-                "Next": f"{node.id}.{name}_done",
+                "Parameters": {**counted, "polls.$": f"States.MathAdd({at}.polls, 1)"},
+                "ResultPath": at,
+                "Next": f"{i}.{step}_done",
             },
-            f"{node.id}.{name}_done": {
+            f"{i}.{step}_done": {
                 "Type": "Choice",
                 "Choices": [
-                    {"Variable": f"{sid}_status.Status", "StringEquals": "FINISHED", "Next": nxt},
+                    {**verdict["failed"], "Next": f"{i}.{step}_failed"},
+                    {**verdict["ok"], "Next": nxt},
                     {
-                        "Or": [
-                            {"Variable": f"{sid}_status.Status", "StringEquals": "FAILED"},
-                            {"Variable": f"{sid}_status.Status", "StringEquals": "ABORTED"},
-                        ],
-                        "Next": f"{node.id}.{name}_failed",
-                    },
-                    {
-                        "Variable": f"{sid}.polls",
+                        "Variable": f"{at}.polls",
                         "NumericGreaterThanEquals": MAX_POLLS,
-                        "Next": f"{node.id}.{name}_timed_out",
+                        "Next": f"{i}.{step}_timed_out",
                     },
                 ],
-                "Default": f"{node.id}.{name}_wait",
+                "Default": f"{i}.{step}_wait",
             },
-            f"{node.id}.{name}_failed": {
-                "Type": "Fail",
-                "Error": "RedshiftStatementFailed",
-                "Cause": f"{node.id}: a Redshift Data API statement failed or was aborted",
-            },
-            f"{node.id}.{name}_timed_out": {
-                "Type": "Fail",
-                "Error": "RedshiftStatementTimeout",
-                "Cause": f"{node.id}: statement still running after {MAX_POLLS} polls",
-            },
+            f"{i}.{step}_failed": self.fail(verdict["error"], f"{i}: {verdict['cause']}"),
+            f"{i}.{step}_timed_out": self.fail(
+                verdict["timeout"], f"{i}: still running after {MAX_POLLS} polls"
+            ),
         }
-        return states
 
-    def batch(self, node, first: str, name: str, statements: list[str], nxt: str) -> dict:
-        """Several statements run as one transaction; a single one runs on its own (VACUUM
-        cannot run inside a transaction block)."""
+    def statement(self, node, first: str, step: str, statements: list[str], nxt: str) -> dict:
+        """The node's statements as one transaction (BatchExecuteStatement); a single statement
+        runs on its own (VACUUM cannot run inside a transaction block). Then wait for it."""
         params = {**self.redshift_parameters(), "StatementName": f"{self.p.pipeline}.{node.id}"}
         if len(statements) == 1:
             api = "executeStatement"
@@ -278,131 +298,112 @@ class _Builder:
         else:
             api = "batchExecuteStatement"
             params.update(_sqls_parameter(statements))
-        entry = self.task(node, f"arn:aws:states:::aws-sdk:redshiftdata:{api}", params)
-        return self.statement_loop(node, first, name, entry, nxt)
-
-    # One method per node kind: each returns the node's states, entry state named node.id.
-
-    def glue_job(self, node: GlueJobNode, nxt: str) -> dict:
-        args = {"--ingest_date.$": "$.ds", "--run_id.$": "$.run_id"}
-        args.update({f"--{k}": v for k, v in node.arguments.items()})
-        return {
-            node.id: self.task(
-                node,
-                "arn:aws:states:::glue:startJobRun.sync",
-                {
-                    "JobName.$": f"States.Format('{{}}-{node.id}', $.config.resource_prefix)",
-                    "Arguments": args,
+        status = f"$.{step}_status.Status"
+        return self.poll(
+            node,
+            first,
+            step,
+            start={
+                "resource": f"arn:aws:states:::aws-sdk:redshiftdata:{api}",
+                "parameters": params,
+                "keep": {"Id.$": "$.Id"},
+            },
+            probe={
+                "resource": "arn:aws:states:::aws-sdk:redshiftdata:describeStatement",
+                "parameters": {"Id.$": f"$.{step}.Id"},
+                "selector": {"Status.$": "$.Status"},
+            },
+            verdict={
+                "ok": {"Variable": status, "StringEquals": "FINISHED"},
+                "failed": {
+                    "Or": [
+                        {"Variable": status, "StringEquals": "FAILED"},
+                        {"Variable": status, "StringEquals": "ABORTED"},
+                    ]
                 },
+                "error": "RedshiftStatementFailed",
+                "cause": "a Redshift Data API statement failed or was aborted",
+                "timeout": "RedshiftStatementTimeout",
+            },
+            nxt=nxt,
+        )
+
+    # One method per node kind (STATES): the node's states, the entry state named node.id.
+
+    def glue_job(self, d: kinds.GlueJob, nxt: str) -> dict:
+        args = {}
+        for name, value in d.arguments().items():
+            if isinstance(value, kinds.RunValue):
+                args[f"{name}.$"] = RUNTIME_VALUES[value.name]
+            else:
+                args[name] = value
+        return {
+            d.id: self.task(
+                d.node,
+                "arn:aws:states:::glue:startJobRun.sync",
+                {"JobName.$": _prefixed(d.resource), "Arguments": args},
                 ResultPath=None,
                 Next=nxt,
             )
         }
 
-    def glue_crawler(self, node: GlueCrawlerNode, nxt: str) -> dict:
-        name = f"States.Format('{{}}-{node.crawler}', $.config.resource_prefix)"
-        i = node.id
-        return {
-            i: self.task(
-                node,
-                "arn:aws:states:::aws-sdk:glue:startCrawler",
-                {"Name.$": name},
-                ResultSelector={"polls": 0},
-                ResultPath="$.crawl",
-                Next=f"{i}.wait",
-            ),
-            f"{i}.wait": {"Type": "Wait", "Seconds": POLL_SECONDS, "Next": f"{i}.get"},
-            f"{i}.get": self.task(
-                node,
-                "arn:aws:states:::aws-sdk:glue:getCrawler",
-                {"Name.$": name},
-                ResultSelector={"Crawler.$": "$.Crawler"},
-                ResultPath="$.crawler",
-                Next=f"{i}.count",
-            ),
-            f"{i}.count": {
-                "Type": "Pass",
-                "Parameters": {"polls.$": "States.MathAdd($.crawl.polls, 1)"},
-                "ResultPath": "$.crawl",
-                "Next": f"{i}.done",
+    def glue_crawler(self, d: kinds.GlueCrawler, nxt: str) -> dict:
+        name = {"Name.$": _prefixed(d.resource)}
+        state, last = "$.crawl_status.Crawler.State", "$.crawl_status.Crawler.LastCrawl.Status"
+        ready = {"Variable": state, "StringEquals": "READY"}
+        return self.poll(
+            d.node,
+            d.id,
+            "crawl",
+            start={
+                "resource": "arn:aws:states:::aws-sdk:glue:startCrawler",
+                "parameters": name,
+                "keep": {},
             },
-            f"{i}.done": {
-                "Type": "Choice",
-                "Choices": [
-                    {
-                        "And": [
-                            {"Variable": "$.crawler.Crawler.State", "StringEquals": "READY"},
-                            {"Variable": "$.crawler.Crawler.LastCrawl.Status", "IsPresent": True},
-                            {
-                                "Or": [
-                                    {
-                                        "Variable": "$.crawler.Crawler.LastCrawl.Status",
-                                        "StringEquals": "FAILED",
-                                    },
-                                    {
-                                        "Variable": "$.crawler.Crawler.LastCrawl.Status",
-                                        "StringEquals": "CANCELLED",
-                                    },
-                                ]
-                            },
-                        ],
-                        "Next": f"{i}.failed",
-                    },
-                    {"Variable": "$.crawler.Crawler.State", "StringEquals": "READY", "Next": nxt},
-                    {
-                        "Variable": "$.crawl.polls",
-                        "NumericGreaterThanEquals": MAX_POLLS,
-                        "Next": f"{i}.timed_out",
-                    },
-                ],
-                "Default": f"{i}.wait",
+            probe={
+                "resource": "arn:aws:states:::aws-sdk:glue:getCrawler",
+                "parameters": name,
+                "selector": {"Crawler.$": "$.Crawler"},
             },
-            f"{i}.failed": {
-                "Type": "Fail",
-                "Error": "CrawlerFailed",
-                "Cause": f"{i}: the crawl ended FAILED or CANCELLED",
+            verdict={
+                "ok": ready,
+                "failed": {
+                    "And": [
+                        ready,
+                        {"Variable": last, "IsPresent": True},
+                        {
+                            "Or": [
+                                {"Variable": last, "StringEquals": "FAILED"},
+                                {"Variable": last, "StringEquals": "CANCELLED"},
+                            ]
+                        },
+                    ]
+                },
+                "error": "CrawlerFailed",
+                "cause": "the crawl ended FAILED or CANCELLED",
+                "timeout": "CrawlerTimeout",
             },
-            f"{i}.timed_out": {
-                "Type": "Fail",
-                "Error": "CrawlerTimeout",
-                "Cause": f"{i}: crawler still running after {MAX_POLLS} polls",
-            },
-        }
+            nxt=nxt,
+        )
 
-    def load(self, node: LoadNode, nxt: str) -> dict:
-        from dwh.loads import redshift_load_statements
+    def load(self, d: kinds.Load, nxt: str) -> dict:
+        stmts = _render_statements(d.templates(), d.source())
+        return self.statement(d.node, d.id, "load", stmts, nxt)
 
-        stmts = _render_statements(redshift_load_statements(node.entity, node.table), node.id)
-        return self.batch(node, node.id, "load", stmts, nxt)
+    def sql(self, d: kinds.Sql, nxt: str) -> dict:
+        stmts = _render_statements(d.templates(self.include_dir), d.source())
+        return self.statement(d.node, d.id, "sql", stmts, nxt)
 
-    def sql(self, node: SqlNode, nxt: str) -> dict:
-        templates = [
-            (self.include_dir / "sql" / rel).read_text(encoding="utf-8") for rel in node.sql
-        ]
-        stmts = _render_statements(templates, f"{node.id} ({', '.join(node.sql)})")
-        return self.batch(node, node.id, "sql", stmts, nxt)
-
-    def quality(self, node: QualityNode, nxt: str) -> dict:
-        from dwh.quality import check_statements, gate_sql
-
-        i = node.id
-        record = _render_statements(check_statements(i, node.checks), i)
-        gate = _render_statements([gate_sql(i)], i)
+    def quality(self, d: kinds.Quality, nxt: str) -> dict:
+        i = d.id
+        record = _render_statements(d.record_templates(), i)
+        gate = _render_statements([d.gate_template()], i)
         if len(gate) != 1:
             raise StepFunctionsCompileError(f"{i}: the gate query must be one statement")
-        gate_entry = self.task(
-            node,
-            "arn:aws:states:::aws-sdk:redshiftdata:executeStatement",
-            {
-                **self.redshift_parameters(),
-                **_sql_parameter(gate[0]),
-                "StatementName": f"{self.p.pipeline}.{i}.gate",
-            },
-        )
-        states = self.batch(node, i, "checks", record, f"{i}.gate")
-        states |= self.statement_loop(node, f"{i}.gate", "gate", gate_entry, f"{i}.result")
+        states = self.statement(d.node, i, "checks", record, f"{i}.gate")
+        states |= self.statement(d.node, f"{i}.gate", "gate", gate, f"{i}.result")
         states[f"{i}.result"] = self.task(
-            node,
+            d.node,
             "arn:aws:states:::aws-sdk:redshiftdata:getStatementResult",
             {"Id.$": "$.gate.Id"},
             ResultSelector={"failed.$": "$.TotalNumRows"},
@@ -412,43 +413,77 @@ class _Builder:
         states[f"{i}.verdict"] = {
             "Type": "Choice",
             "Choices": [
-                {
-                    "Variable": "$.gate_result.failed",
-                    "NumericGreaterThan": 0,
-                    "Next": f"{i}.failed",
-                }
+                {"Variable": "$.gate_result.failed", "NumericGreaterThan": 0, "Next": f"{i}.failed"}
             ],
             "Default": nxt,
         }
-        states[f"{i}.failed"] = {
-            "Type": "Fail",
-            "Error": "QualityGateFailed",
-            "Cause": f"{i}: a blocking quality check failed; see ops.quality_results",
-        }
+        states[f"{i}.failed"] = self.fail(
+            "QualityGateFailed", f"{i}: a blocking quality check failed; see ops.quality_results"
+        )
         return states
 
-    def notify(self, node: NotifyNode, nxt: str) -> dict:
-        if "sns" not in node.channels:
+    def notify(self, d: kinds.Notify, nxt: str) -> dict:
+        missing = kinds.undeliverable_channels(d.channels).get("stepfunctions")
+        if missing:  # the pipeline loader refuses these; a hand-built node gets the same answer
             raise StepFunctionsCompileError(
-                f"node {node.id!r}: notify without the 'sns' channel cannot be expressed in Step "
-                "Functions (its only notification integration here is SNS)"
+                f"node {d.id!r} field 'channels': Step Functions cannot deliver {', '.join(missing)}"
             )
-        message = _format_expression(_render_message(node.message))
-        params = {"TopicArn.$": "$.config.alert_topic_arn", "Subject": node.subject or node.id}
+        message = _format_expression(_render_message(d.message))
+        params = {"TopicArn.$": "$.config.alert_topic_arn", "Subject": d.subject}
         if message.startswith("States.Format"):
             params["Message.$"] = message
         else:
-            params["Message"] = node.message
+            params["Message"] = d.message
         return {
-            node.id: self.task(
-                node, "arn:aws:states:::sns:publish", params, ResultPath=None, Next=nxt
+            d.id: self.task(
+                d.node, "arn:aws:states:::sns:publish", params, ResultPath=None, Next=nxt
             )
         }
 
     def node_states(self, node, nxt: str) -> dict:
-        states = getattr(self, node.kind)(node, nxt)
+        states = STATES[node.kind](self, kinds.define(node), nxt)
         states[node.id] = {HEADER_KEY: f"node:{node.id} kind:{node.kind}", **states[node.id]}
         return states
+
+    def chain(self, chain: list[str], nxt: str) -> dict:
+        """The states of a chain of nodes that follow one another, the last going to ``nxt``."""
+        nodes = self.p.node_map
+        states: dict = {}
+        for pos, nid in enumerate(chain):
+            states |= self.node_states(nodes[nid], chain[pos + 1] if pos + 1 < len(chain) else nxt)
+        return states
+
+    def branch(self, chain: list[str]) -> dict:
+        """A Parallel branch: the chain, then a Succeed state of its own."""
+        self.top_level = False
+        try:
+            end = f"{chain[-1]}.end"
+            return {
+                "StartAt": chain[0],
+                "States": {**self.chain(chain, end), end: {"Type": "Succeed"}},
+            }
+        finally:
+            self.top_level = True
+
+
+def _prefixed(resource) -> str:
+    """A resource name as an intrinsic over the execution input's prefix."""
+    return (
+        "States.Format('"
+        + _escape(resource("\x01")).replace("\x01", "{}")
+        + "', $.config.resource_prefix)"
+    )
+
+
+# kind -> builder of its states from its definition (dwh.kinds).
+STATES = {
+    "glue_crawler": _Builder.glue_crawler,
+    "glue_job": _Builder.glue_job,
+    "load": _Builder.load,
+    "sql": _Builder.sql,
+    "quality": _Builder.quality,
+    "notify": _Builder.notify,
+}
 
 
 def _render_message(message: str) -> str:
@@ -491,109 +526,83 @@ def chains_and_stages(pipeline: Pipeline) -> list[list[list[str]]]:
     return stages
 
 
-def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dict:
-    """The ASL document of one pipeline."""
-    b = _Builder(pipeline, include_dir or config.INCLUDE_DIR)
-    nodes = pipeline.node_map
-    stages = chains_and_stages(pipeline)
-    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": ALERT_STATE}]
+def _run_date_states(first: str) -> dict:
+    """The logical date: the execution input's ``ds``, else the execution's start date."""
 
-    def chain_states(chain: list[str], end_next: str | None, top_level: bool) -> dict:
-        states: dict = {}
-        for pos, nid in enumerate(chain):
-            nxt = chain[pos + 1] if pos + 1 < len(chain) else (end_next or "__END__")
-            states |= b.node_states(nodes[nid], nxt)
-        for st in list(states.values()):
-            if st.get("Next") == "__END__":
-                del st["Next"]
-                st["End"] = True
-            for choice in st.get("Choices", []):
-                if choice.get("Next") == "__END__":
-                    choice["Next"] = f"{chain[-1]}.end"
-                    states[f"{chain[-1]}.end"] = {"Type": "Succeed"}
-            if st.get("Default") == "__END__":
-                st["Default"] = f"{chain[-1]}.end"
-                states[f"{chain[-1]}.end"] = {"Type": "Succeed"}
-            if top_level and st["Type"] == "Task":
-                st["Catch"] = catch
-            if top_level and st["Type"] == "Fail":
-                # A Fail state is not caught: at the top level route it through the alert.
-                error = {"Error": st.pop("Error"), "Cause": st.pop("Cause")}
-                st.clear()
-                st.update(Type="Pass", Result=error, ResultPath="$.error", Next=ALERT_STATE)
-        return states
+    def context(ds: str) -> dict:
+        return {
+            "Type": "Pass",
+            "Parameters": {
+                "config.$": "$.config",
+                "ds.$": ds,
+                "run_id.$": "$$.Execution.Name",
+                "sql_quote": "'",
+            },
+            "Next": first,
+        }
 
-    states: dict = {
+    return {
         "ResolveRunDate": {
             "Type": "Choice",
             "Choices": [{"Variable": "$.ds", "IsPresent": True, "Next": "UseGivenDate"}],
             "Default": "UseStartDate",
         },
-        "UseGivenDate": {
-            "Type": "Pass",
-            "Parameters": {
-                "config.$": "$.config",
-                "ds.$": "$.ds",
-                "run_id.$": "$$.Execution.Name",
-                "sql_quote": "'",
-            },
-            "Next": None,
-        },
-        "UseStartDate": {
-            "Type": "Pass",
-            "Parameters": {
-                "config.$": "$.config",
-                "ds.$": "States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)",
-                "run_id.$": "$$.Execution.Name",
-                "sql_quote": "'",
-            },
-            "Next": None,
-        },
+        "UseGivenDate": context("$.ds"),
+        "UseStartDate": context(
+            "States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)"
+        ),
     }
-    stage_names = []
+
+
+def _alert_states(pipeline: Pipeline) -> dict:
+    return {
+        ALERT_STATE: {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {
+                "TopicArn.$": "$.config.alert_topic_arn",
+                "Subject": f"dwh failure: {pipeline.pipeline}",
+                "Message.$": (
+                    f"States.Format('{pipeline.pipeline} execution {{}} failed: {{}} - {{}}', "
+                    "$$.Execution.Name, $.error.Error, $.error.Cause)"
+                ),
+            },
+            "ResultPath": None,
+            "Retry": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "IntervalSeconds": 2,
+                    "MaxAttempts": 3,
+                    "BackoffRate": 2.0,
+                    "JitterStrategy": "FULL",
+                }
+            ],
+            "Next": FAIL_STATE,
+        }
+    }
+
+
+def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dict:
+    """The ASL document of one pipeline."""
+    b = _Builder(pipeline, include_dir or config.INCLUDE_DIR)
+    stages = chains_and_stages(pipeline)
+    names = [stage[0][0] if len(stage) == 1 else f"Stage{k + 1}" for k, stage in enumerate(stages)]
+    states: dict = _run_date_states(names[0])
     for k, stage in enumerate(stages):
-        stage_names.append(stage[0][0] if len(stage) == 1 else f"Stage{k + 1}")
-    states["UseGivenDate"]["Next"] = states["UseStartDate"]["Next"] = stage_names[0]
-    for k, stage in enumerate(stages):
-        nxt = stage_names[k + 1] if k + 1 < len(stages) else "Succeeded"
+        nxt = names[k + 1] if k + 1 < len(stages) else "Succeeded"
         if len(stage) == 1:
-            states |= chain_states(stage[0], nxt, top_level=True)
+            states |= b.chain(stage[0], nxt)
             continue
-        branches = []
-        for chain in stage:
-            branch_states = chain_states(chain, None, top_level=False)
-            branches.append({"StartAt": chain[0], "States": branch_states})
-        states[stage_names[k]] = {
+        states[names[k]] = {
             "Type": "Parallel",
             "Comment": "independent branches: " + ", ".join(c[0] for c in stage),
-            "Branches": branches,
+            "Branches": [b.branch(chain) for chain in stage],
             "ResultPath": None,
             "Next": nxt,
-            "Catch": catch,
+            "Catch": b.catch(),
         }
-    states[ALERT_STATE] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {
-            "TopicArn.$": "$.config.alert_topic_arn",
-            "Subject": f"dwh failure: {pipeline.pipeline}",
-            "Message.$": (
-                f"States.Format('{pipeline.pipeline} execution {{}} failed: {{}} - {{}}', "
-                "$$.Execution.Name, $.error.Error, $.error.Cause)"
-            ),
-        },
-        "ResultPath": None,
-        "Retry": [
-            {
-                "ErrorEquals": ["States.ALL"],
-                "IntervalSeconds": 2,
-                "MaxAttempts": 3,
-                "BackoffRate": 2.0,
-                "JitterStrategy": "FULL",
-            }
-        ],
-        "Next": FAIL_STATE,
-    }
+    if b.alert:
+        states |= _alert_states(pipeline)
     states[FAIL_STATE] = {
         "Type": "Fail",
         "Error": "PipelineFailed",

@@ -1,7 +1,8 @@
-"""Operators of the aws target (MWAA): the amazon, common-sql and slack providers' operators.
+"""The aws runtime (MWAA): each node kind's definition (dwh.kinds) as provider operators.
 
-Names of AWS resources come from Airflow Variables rendered at run time (``{{ var.value.* }}``),
-never at parse time and never from literals; see README "Configuration on MWAA".
+:data:`OPERATORS` maps every kind to its translation. Names of AWS resources come from Airflow
+Variables rendered at run time (``{{ var.value.* }}``), never at parse time and never from
+literals; see README "Configuration on MWAA".
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
 from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
-from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
+from airflow.sdk import BaseOperator
+
+from dwh import kinds
 
 REDSHIFT_CONN_ID = "redshift_default"
 SLACK_CONN_ID = "slack_alerts"
@@ -59,11 +62,10 @@ class RedshiftSqlOperator(RedshiftDataOperator):
         super().__init__(**kwargs)
 
     def execute(self, context):
-        from dwh.sql import split_statements
-
         parts = self.sql if isinstance(self.sql, list) else [self.sql]
-        statements = [s for part in parts for s in split_statements(part)]
-        # One statement runs on its own (ExecuteStatement): VACUUM refuses a transaction block.
+        statements = kinds.statements(parts, render=str)  # Airflow rendered them already
+        # The node is one transaction (BatchExecuteStatement); a single statement runs on its
+        # own (ExecuteStatement), since VACUUM refuses a transaction block.
         self.sql = statements[0] if len(statements) == 1 else statements
         return super().execute(context)
 
@@ -85,25 +87,51 @@ class QualityGateOperator(SQLCheckOperator):
         return super().execute(context)
 
 
-def glue_crawler(node, **kw):
+# Run-time values of the definitions, as Airflow templates rendered when the task runs.
+RUN_VALUE_TEMPLATES = {
+    "ds": "{{ ds }}",
+    "run_id": "{{ run_id }}",
+    "raw_uri": var("raw_uri"),
+    "processed_uri": var("processed_uri"),
+}
+
+
+class NotifyOperator(BaseOperator):
+    """Send a notify node's message on exactly its channels: the SNS alert topic, Slack."""
+
+    template_fields = ("message", "subject", "target_arn")
+    ui_color = "#dddddd"
+
+    def __init__(self, *, message: str, subject: str, channels: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.message = message
+        self.subject = subject
+        self.channels = list(channels)
+        self.target_arn = var("alert_topic_arn")
+
+    def execute(self, context) -> None:
+        if "sns" in self.channels:
+            from airflow.providers.amazon.aws.hooks.sns import SnsHook
+
+            SnsHook().publish_to_target(
+                target_arn=self.target_arn, message=self.message, subject=self.subject
+            )
+        if "slack" in self.channels:
+            from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+            SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=self.message)
+
+
+def glue_crawler(d: kinds.GlueCrawler, **kw):
     return GlueCrawlerOperator(
-        config={"Name": var("resource_prefix") + f"-{node.crawler}"},
-        wait_for_completion=True,
-        **kw,
+        config={"Name": d.resource(var("resource_prefix"))}, wait_for_completion=True, **kw
     )
 
 
-def glue_job(node, **kw):
-    args = {
-        "--ingest_date": "{{ ds }}",
-        "--run_id": "{{ run_id }}",
-        "--raw_uri": var("raw_uri"),
-        "--processed_uri": var("processed_uri"),
-        **{f"--{k}": v for k, v in node.arguments.items()},
-    }
+def glue_job(d: kinds.GlueJob, **kw):
     return GlueJobOperator(
-        job_name=var("resource_prefix") + f"-{node.id}",
-        script_args=args,
+        job_name=d.resource(var("resource_prefix")),
+        script_args=kinds.resolve(d.arguments(), RUN_VALUE_TEMPLATES),
         wait_for_completion=True,
         # A retried task attaches to the still-running Glue run instead of starting a second one.
         resume_glue_job_on_retry=True,
@@ -112,46 +140,30 @@ def glue_job(node, **kw):
     )
 
 
-def load(node, **kw):
-    from dwh.loads import redshift_load_statements
-
-    return RedshiftSqlOperator(sql=redshift_load_statements(node.entity, node.table), **kw)
+def load(d: kinds.Load, **kw):
+    return RedshiftSqlOperator(sql=d.templates(), **kw)
 
 
-def sql(node, **kw):
-    return RedshiftSqlOperator(sql=list(node.sql), **kw)
+def sql(d: kinds.Sql, **kw):
+    # File names: Airflow reads and renders them when the task runs (template_ext), not at parse.
+    return RedshiftSqlOperator(sql=d.files, **kw)
 
 
-def quality(node, **kw):
-    from dwh.quality import check_statements, gate_sql
-
+def quality(d: kinds.Quality, **kw):
     return QualityGateOperator(
         conn_id=REDSHIFT_CONN_ID,
-        record_sql=check_statements(node.id, node.checks),
-        sql=f"select count(*) = 0 as no_blocking_failures from ({gate_sql(node.id)}) as failed",
+        record_sql=d.record_templates(),
+        sql=f"select count(*) = 0 as no_blocking_failures from ({d.gate_template()}) as failed",
         **kw,
     )
 
 
-def notify(node, **kw):
-    callbacks = []
-    if "slack" in node.channels:
-        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
-
-        callbacks.append(
-            SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=node.message)
-        )
-    return SnsPublishOperator(
-        target_arn=var("alert_topic_arn"),
-        message=node.message,
-        subject=node.subject or node.id,
-        on_success_callback=callbacks or None,
-        **kw,
-    )
+def notify(d: kinds.Notify, **kw):
+    return NotifyOperator(message=d.message, subject=d.subject, channels=d.channels, **kw)
 
 
 def failure_notifiers(channels: list[str], event: str) -> list:
-    """Task callbacks of the aws target for a failure or retry."""
+    """Task callbacks of the aws target for a failure or retry, on exactly these channels."""
     text = (
         f"[{event}] {{{{ ti.dag_id }}}}.{{{{ ti.task_id }}}} run {{{{ run_id }}}} "
         f"try {{{{ ti.try_number }}}}: {{{{ exception }}}}\nlog: {{{{ ti.log_url }}}}"
@@ -170,7 +182,8 @@ def failure_notifiers(channels: list[str], event: str) -> list:
     return notifiers
 
 
-FACTORIES = {
+# kind -> translation of its definition (dwh.kinds) into an operator.
+OPERATORS = {
     "glue_crawler": glue_crawler,
     "glue_job": glue_job,
     "load": load,

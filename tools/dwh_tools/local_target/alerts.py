@@ -64,8 +64,9 @@ def format_text(record: dict) -> str:
 
 
 def deliver(record: dict, channels: list[str]) -> None:
-    """Send one alert to the local channels; Slack problems never mask the original failure."""
-    if "outbox" in channels:
+    """Send one alert on its channels: ``sns`` to the outbox (the topic's local stand-in),
+    ``slack`` to the webhook when configured. Slack problems never mask the original failure."""
+    if "sns" in channels:
         write_outbox(record)
     if "slack" in channels and slack_configured():
         try:

@@ -1,6 +1,6 @@
-"""Operators of the local target: one per node kind, each running the embedded engine.
+"""The local runtime: each node kind's definition (dwh.kinds) as an operator on embedded engines.
 
-They keep the AWS semantics: the crawler infers schemas over the raw folder, the Glue job runs the
+:data:`OPERATORS` maps every kind to its translation. They keep the AWS semantics: the crawler infers schemas over the raw folder, the Glue job runs the
 same script from include/glue on local PySpark, loads and SQL run on the DuckDB warehouse file.
 Engine imports (PySpark, DuckDB) happen inside ``execute`` so that parsing a DAG stays cheap and
 MWAA never imports them.
@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from dwh import config
-from dwh.sql import local_context
+from dwh import config, kinds
+from dwh.sql import local_context, render
 from dwh_tools.faults import raise_if_injected
 from dwh_tools.local_target import alerts
 
 ENGINE_TIMES = "engine_times.jsonl"
+# The local stand-in for the environment prefix of AWS resource names.
+RESOURCE_PREFIX = "local"
 
 
 def sql_context(context) -> dict:
@@ -105,22 +107,23 @@ class LocalGlueJobOperator(LocalOperator):
 
     ui_color = "#f0b46e"
 
-    def __init__(self, *, script: str, arguments: dict[str, str], **kwargs):
+    def __init__(self, *, script: str, job_name: str, arguments: dict, **kwargs):
         super().__init__(**kwargs)
         self.script = script
+        self.job_name = job_name
         self.arguments = dict(arguments)
 
     def work(self, context) -> dict:
         from dwh_tools.local_target.spark import run_glue_script
 
-        args = {
-            "--JOB_NAME": f"{self.dag_id}.{self.task_id}",
-            "--ingest_date": context["ds"],
-            "--run_id": context["run_id"],
-            "--raw_uri": str(config.lake("raw")),
-            "--processed_uri": str(config.lake("processed")),
-            **{f"--{k}": v for k, v in self.arguments.items()},
+        values = {
+            "ds": context["ds"],
+            "run_id": context["run_id"],
+            "raw_uri": str(config.lake("raw")),
+            "processed_uri": str(config.lake("processed")),
         }
+        # Glue sets JOB_NAME itself on AWS (the job's name); here the runner passes it.
+        args = {"--JOB_NAME": self.job_name, **kinds.resolve(self.arguments, values)}
         metrics = run_glue_script(config.GLUE_DIR / self.script, args)
         self.log.info("glue job %s: %s", self.task_id, metrics)
         return metrics
@@ -150,7 +153,7 @@ class LocalLoadOperator(LocalOperator):
 
 
 class LocalSqlOperator(LocalOperator):
-    """Render, transpile to DuckDB and run the node's SQL files, each in one transaction."""
+    """Render, transpile to DuckDB and run the node's SQL files, all in one transaction."""
 
     ui_color = "#c6e2b4"
 
@@ -160,10 +163,10 @@ class LocalSqlOperator(LocalOperator):
 
     def work(self, context) -> None:
         ctx = sql_context(context)
+        stmts = kinds.statements(kinds.sql_templates(self.sql), lambda t: render(t, ctx))
+        self.log.info("running include/sql/%s as one transaction", ", include/sql/".join(self.sql))
         with open_warehouse() as wh:
-            for rel in self.sql:
-                self.log.info("running include/sql/%s", rel)
-                wh.run_sql_file(rel, ctx)
+            wh.run_statements(stmts, f"{self.task_id} ({', '.join(self.sql)})")
 
 
 class LocalQualityOperator(LocalOperator):
@@ -201,7 +204,8 @@ class LocalQualityOperator(LocalOperator):
 
 
 class LocalNotifyOperator(LocalOperator):
-    """Send the node's message to the local channels (outbox, Slack when configured)."""
+    """Send the node's message on its channels: sns to the outbox (the local stand-in for the
+    topic), slack to the webhook when the ``slack_alerts`` connection exists."""
 
     template_fields = ("message", "subject")
     ui_color = "#dddddd"
@@ -221,4 +225,41 @@ class LocalNotifyOperator(LocalOperator):
             "subject": self.subject,
             "message": self.message,
         }
-        alerts.deliver(record, [c for c in self.channels if c != "sns"])
+        alerts.deliver(record, self.channels)
+
+
+def glue_crawler(d: kinds.GlueCrawler, **kw):
+    return LocalGlueCrawlerOperator(crawler=d.resource(RESOURCE_PREFIX), entities=d.entities, **kw)
+
+
+def glue_job(d: kinds.GlueJob, **kw):
+    return LocalGlueJobOperator(
+        script=d.script, job_name=d.resource(RESOURCE_PREFIX), arguments=d.arguments(), **kw
+    )
+
+
+def load(d: kinds.Load, **kw):
+    return LocalLoadOperator(entity=d.entity, table=d.table, **kw)
+
+
+def sql(d: kinds.Sql, **kw):
+    return LocalSqlOperator(sql=d.files, **kw)
+
+
+def quality(d: kinds.Quality, **kw):
+    return LocalQualityOperator(checks=d.node.checks, **kw)
+
+
+def notify(d: kinds.Notify, **kw):
+    return LocalNotifyOperator(message=d.message, subject=d.subject, channels=d.channels, **kw)
+
+
+# kind -> translation of its definition (dwh.kinds) into a local operator.
+OPERATORS = {
+    "glue_crawler": glue_crawler,
+    "glue_job": glue_job,
+    "load": load,
+    "sql": sql,
+    "quality": quality,
+    "notify": notify,
+}

@@ -71,6 +71,16 @@ class Warehouse:
     def run_sql_file(self, rel_path: str, context: dict) -> None:
         self._run(file_to_duckdb(rel_path, context))
 
+    def run_statements(self, statements: Sequence[str], source: str) -> None:
+        """Rendered Redshift statements, transpiled, as one transaction (Redshift-only tuning
+        such as VACUUM is skipped)."""
+        out = []
+        for n, stmt in enumerate(statements, start=1):
+            duck = to_duckdb(stmt, f"{source} statement {n}")
+            if duck:
+                out.append(duck)
+        self._run(out)
+
     def load_entity(
         self, entity: str, table: str, processed_root: Path, ds: str, run_id: str
     ) -> dict:

@@ -1,0 +1,240 @@
+"""What a node of each kind means, once, whatever runtime runs it.
+
+The pipeline file declares nodes (:mod:`dwh.graph`); this module defines what a node of each kind
+*does*: the AWS resource it names, the Glue job's arguments, the statements it runs and as how
+many transactions, the gate it applies, the channels it notifies. Three runtimes translate these
+definitions and add nothing of their own; each has one registry keyed by kind:
+
+=================  ==============================================  ==========================
+runtime            registry                                        what a translation returns
+=================  ==============================================  ==========================
+local (laptop)     ``dwh_tools.local_target.operators.OPERATORS``  an Airflow operator
+aws (MWAA)         ``dwh.operators.aws.OPERATORS``                 an Airflow operator
+Step Functions     ``dwh_tools.compile_stepfunctions.STATES``      the node's ASL states
+diagram            ``dwh_tools.diagram.SHAPES``                    a Mermaid node shape
+=================  ==============================================  ==========================
+
+Rules every runtime follows:
+
+- AWS resources are named ``<prefix>-<name>`` (:func:`resource_name`): a Glue job after its node
+  id, a crawler after its ``crawler`` field.
+- **A node is one transaction.** All the statements of a node (every file of a multi-file ``sql``
+  node, every statement of a load) run in one transaction; a node of a single statement runs it
+  on its own, which for one statement is the same thing (Redshift refuses VACUUM inside a
+  transaction block). A quality node records its checks in one transaction, then runs its gate.
+- A Glue job receives exactly :meth:`GlueJob.arguments`: the run's arguments, then the node's own.
+- A notify node uses exactly the channels it lists; a channel that some runtime cannot deliver is
+  refused when the pipeline file is loaded (:func:`undeliverable_channels`).
+
+Imports stay light (no Airflow, no engines): the DAG files, the compilers and the tooling all
+read this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+RUNTIMES = ("local", "aws", "stepfunctions")
+
+
+def resource_name(prefix: str, name: str) -> str:
+    """The AWS name of a pipeline resource (Glue job, crawler) in one environment."""
+    return f"{prefix}-{name}"
+
+
+@dataclass(frozen=True)
+class RunValue:
+    """A value known only when a run starts: a name of the templating contract (see dwh.sql)."""
+
+    name: str
+
+
+DS = RunValue("ds")
+RUN_ID = RunValue("run_id")
+RAW_URI = RunValue("raw_uri")
+PROCESSED_URI = RunValue("processed_uri")
+RUN_VALUES = ("ds", "run_id", "raw_uri", "processed_uri", "iam_role_arn", "glue_database")
+
+# The arguments every Glue job of every runtime receives, before the node's own `arguments`.
+GLUE_RUN_ARGUMENTS: dict[str, RunValue] = {
+    "--ingest_date": DS,
+    "--run_id": RUN_ID,
+    "--raw_uri": RAW_URI,
+    "--processed_uri": PROCESSED_URI,
+}
+# Names a node's `arguments` may not use: the run's own, and what Glue itself sets.
+RESERVED_GLUE_ARGUMENTS = frozenset(
+    {a.removeprefix("--") for a in GLUE_RUN_ARGUMENTS} | {"JOB_NAME", "JOB_ID", "JOB_RUN_ID"}
+)
+
+# Who delivers which notification channel. The local target's stand-in for the SNS topic is the
+# outbox ($DWH_HOME/alerts/outbox.jsonl); Step Functions' only notification integration is SNS.
+CHANNELS = ("sns", "slack")
+DELIVERED_BY: dict[str, tuple[str, ...]] = {
+    "local": ("sns", "slack"),
+    "aws": ("sns", "slack"),
+    "stepfunctions": ("sns",),
+}
+
+
+def undeliverable_channels(channels: list[str]) -> dict[str, list[str]]:
+    """Runtime -> the listed channels it cannot deliver (empty when every runtime can)."""
+    out = {}
+    for runtime, delivered in DELIVERED_BY.items():
+        missing = [c for c in channels if c not in delivered]
+        if missing:
+            out[runtime] = missing
+    return out
+
+
+def resolve(arguments: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, str]:
+    """Arguments with every :class:`RunValue` replaced by its value for one run."""
+    return {k: values[v.name] if isinstance(v, RunValue) else v for k, v in arguments.items()}
+
+
+def statements(templates: list[str], render: Callable[[str], str]) -> list[str]:
+    """Render each template and split it into statements, in order, empty ones dropped."""
+    from dwh.sql import split_statements
+
+    return [s for t in templates for s in split_statements(render(t)) if s.strip()]
+
+
+def sql_templates(files: list[str], include_dir: Path | None = None) -> list[str]:
+    """The text of SQL files under include/sql, in order (read when a node runs or compiles)."""
+    from dwh import config
+
+    sql_dir = (include_dir or config.INCLUDE_DIR) / "sql"
+    return [(sql_dir / rel).read_text(encoding="utf-8") for rel in files]
+
+
+# --- one definition per kind ------------------------------------------------------------------
+
+
+class Kind:
+    """The runtime-neutral meaning of one node; subclasses are the kinds (see KINDS)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, node):
+        self.node = node
+
+    @property
+    def id(self) -> str:
+        return self.node.id
+
+
+class GlueCrawler(Kind):
+    """Catalogue the raw files of the listed entities; stop on an incompatible schema change."""
+
+    name = "glue_crawler"
+
+    def resource(self, prefix: str) -> str:
+        return resource_name(prefix, self.node.crawler)
+
+    @property
+    def entities(self) -> list[str]:
+        return list(self.node.entities)
+
+
+class GlueJob(Kind):
+    """Run a script of include/glue with the run's arguments and the node's own."""
+
+    name = "glue_job"
+
+    def resource(self, prefix: str) -> str:
+        return resource_name(prefix, self.node.id)
+
+    @property
+    def script(self) -> str:
+        return self.node.script
+
+    def arguments(self) -> dict[str, Any]:
+        """Job arguments in Glue's form (``--name``), run-time values as :class:`RunValue`."""
+        return {**GLUE_RUN_ARGUMENTS, **{f"--{k}": v for k, v in self.node.arguments.items()}}
+
+
+class Load(Kind):
+    """Replace a staging table with one date's processed Parquet, reconciled, in one
+    transaction (see dwh.loads)."""
+
+    name = "load"
+
+    @property
+    def entity(self) -> str:
+        return self.node.entity
+
+    @property
+    def table(self) -> str:
+        return self.node.table
+
+    def templates(self, include_dir: Path | None = None) -> list[str]:
+        from dwh.loads import redshift_load_statements
+
+        return redshift_load_statements(self.entity, self.table)
+
+    def source(self) -> str:
+        return f"{self.id} (load {self.entity})"
+
+
+class Sql(Kind):
+    """Run the node's SQL files, in order, as one transaction."""
+
+    name = "sql"
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.node.sql)
+
+    def templates(self, include_dir: Path | None = None) -> list[str]:
+        return sql_templates(self.files, include_dir)
+
+    def source(self) -> str:
+        return f"{self.id} ({', '.join(self.files)})"
+
+
+class Quality(Kind):
+    """Record every check in ops.quality_results (one transaction), then fail when the gate
+    query returns a row: one per blocking check that failed in this run."""
+
+    name = "quality"
+
+    def record_templates(self) -> list[str]:
+        from dwh.quality import check_statements
+
+        return check_statements(self.id, self.node.checks)
+
+    def gate_template(self) -> str:
+        from dwh.quality import gate_sql
+
+        return gate_sql(self.id)
+
+
+class Notify(Kind):
+    """Send the node's message on exactly the channels it lists."""
+
+    name = "notify"
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.node.channels)
+
+    @property
+    def message(self) -> str:
+        return self.node.message
+
+    @property
+    def subject(self) -> str:
+        return self.node.subject or self.node.id
+
+
+KINDS: dict[str, type[Kind]] = {
+    k.name: k for k in (GlueCrawler, GlueJob, Load, Sql, Quality, Notify)
+}
+
+
+def define(node) -> Kind:
+    """The definition of one node of the graph."""
+    return KINDS[node.kind](node)
