@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from dwh import kinds
 from dwh.compile_airflow import _task_kwargs
 from dwh.graph import load_all
 
@@ -48,6 +49,18 @@ def operator_call(node, target: str) -> str:
     if target == "local":
         if node.kind == "quality":
             return f"LocalQualityOperator(checks=CHECKS_{node.id.upper()}"
+        if node.kind == "glue_job":
+            script_args = {
+                "--ingest_date": kinds.DS,
+                "--run_id": kinds.RUN_ID,
+                "--raw_uri": kinds.RAW_URI,
+                "--processed_uri": kinds.PROCESSED_URI,
+                **{f"--{k}": v for k, v in node.arguments.items()},
+            }
+            return (
+                f"LocalGlueJobOperator(script={node.script!r}, job_name='local-{node.id}', "
+                f"arguments={script_args!r}"
+            )
         cls, fields = {
             "glue_crawler": ("LocalGlueCrawlerOperator", ("crawler", "entities")),
             "glue_job": ("LocalGlueJobOperator", ("script", "arguments")),
@@ -85,11 +98,9 @@ def operator_call(node, target: str) -> str:
             f"record_sql={check_statements(node.id, node.checks)!r}, sql={gate!r}"
         )
     if node.kind == "notify":
-        cb = f"[SlackWebhookNotifier(slack_webhook_conn_id='slack_alerts', text={node.message!r})]"
         return (
-            f"SnsPublishOperator(target_arn='{{{{ var.value.dwh_alert_topic_arn }}}}', "
-            f"message={node.message!r}, subject={(node.subject or node.id)!r}, "
-            f"on_success_callback={cb if 'slack' in node.channels else None}"
+            f"NotifyOperator(message={node.message!r}, subject={(node.subject or node.id)!r}, "
+            f"channels={list(node.channels)!r}"
         )
     raise ValueError(node.kind)
 
@@ -98,6 +109,7 @@ HEADERS = {
     "local": [
         "from dwh_tools.local_target.alerts import LocalAlertNotifier",
         "from dwh.graph import Check",
+        "from dwh.kinds import RunValue",
         "from dwh_tools.local_target.operators import (",
         "    LocalGlueCrawlerOperator,",
         "    LocalGlueJobOperator,",
@@ -111,9 +123,8 @@ HEADERS = {
         "from airflow.providers.amazon.aws.notifications.sns import SnsNotifier",
         "from airflow.providers.amazon.aws.operators.glue import GlueJobOperator",
         "from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator",
-        "from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator",
         "from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier",
-        "from dwh.operators.aws import QualityGateOperator, RedshiftSqlOperator",
+        "from dwh.operators.aws import NotifyOperator, QualityGateOperator, RedshiftSqlOperator",
     ],
 }
 

@@ -5,11 +5,10 @@ from datetime import UTC, datetime, timedelta
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
-from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.sdk import DAG
 
-from dwh.operators.aws import QualityGateOperator, RedshiftSqlOperator
+from dwh.operators.aws import NotifyOperator, QualityGateOperator, RedshiftSqlOperator
 
 with DAG(
     dag_id="ecommerce_dwh",
@@ -29,6 +28,7 @@ with DAG(
             "ddl/02_staging_tables.sql",
             "ddl/03_ops_tables.sql",
             "ddl/04_dw_tables.sql",
+            "ddl/05_spectrum.sql",
         ],
         task_id="create_warehouse_schema",
         retries=2,
@@ -913,6 +913,7 @@ with DAG(
             "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'items_seller_known', 'relationship', 'dw.fact_order_items', q.observed, 0.05, case when q.observed <= 0.05 then 'pass' else 'fail' end, 'warn', getdate() from (select case when count(*) = 0 then 0 else sum(case when p.seller_id is null then 1 else 0 end)::float / count(*) end as observed from dw.fact_order_items as c left join (select distinct seller_id from dw.dim_seller) as p on c.seller_id = p.seller_id) as q",
             "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'items_order_known', 'relationship', 'dw.fact_order_items', q.observed, 0.05, case when q.observed <= 0.05 then 'pass' else 'fail' end, 'warn', getdate() from (select case when count(*) = 0 then 0 else sum(case when p.order_id is null then 1 else 0 end)::float / count(*) end as observed from dw.fact_order_items as c left join (select distinct order_id from dw.fact_orders) as p on c.order_id = p.order_id) as q",
             "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'orders_customer_known', 'relationship', 'dw.fact_orders', q.observed, 0.0, case when q.observed <= 0.0 then 'pass' else 'fail' end, 'block', getdate() from (select case when count(*) = 0 then 0 else sum(case when p.customer_key is null then 1 else 0 end)::float / count(*) end as observed from dw.fact_orders as c left join (select distinct customer_key from dw.dim_customer) as p on c.customer_key = p.customer_key) as q",
+            "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'orders_customer_unknown', 'sql', '', q.observed, 0.0, case when q.observed <= 0.0 then 'pass' else 'fail' end, 'warn', getdate() from (select (select count(*) from dw.fact_orders where customer_key = 'unknown')::float as observed) as q",
             "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'order_items_row_count_change', 'row_count_change', 'dw.fact_order_items', q.observed, 0.5, case when q.observed <= 0.5 then 'pass' else 'fail' end, 'warn', getdate() from (select case when coalesce((select row_count from ops.table_counts where table_name = 'dw.fact_order_items' and ingest_date < '{{ ds }}' order by ingest_date desc limit 1), 0) = 0 then 0 else abs((select count(*) from dw.fact_order_items) - (select row_count from ops.table_counts where table_name = 'dw.fact_order_items' and ingest_date < '{{ ds }}' order by ingest_date desc limit 1))::float / (select row_count from ops.table_counts where table_name = 'dw.fact_order_items' and ingest_date < '{{ ds }}' order by ingest_date desc limit 1) end as observed) as q",
             "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, check_type, table_name, observed, threshold, status, severity, checked_at) select '{{ run_id }}', '{{ ds }}', 'check_warehouse', 'loads_fresh', 'freshness', 'ops.load_log', q.observed, 1.0, case when q.observed <= 1.0 then 'pass' else 'fail' end, 'warn', getdate() from (select coalesce(datediff(day, max(ingest_date), '{{ ds }}'::date), 99999)::float as observed from ops.load_log) as q",
         ],
@@ -969,16 +970,10 @@ with DAG(
         ],
         doc_md="The views behind the executive, customer, product and operational dashboards.",
     )
-    notify_success = SnsPublishOperator(
-        target_arn="{{ var.value.dwh_alert_topic_arn }}",
+    notify_success = NotifyOperator(
         message="ecommerce_dwh loaded {{ ds }}: marts refreshed (run {{ run_id }})",
         subject="notify_success",
-        on_success_callback=[
-            SlackWebhookNotifier(
-                slack_webhook_conn_id="slack_alerts",
-                text="ecommerce_dwh loaded {{ ds }}: marts refreshed (run {{ run_id }})",
-            )
-        ],
+        channels=["sns"],
         task_id="notify_success",
         retries=2,
         retry_delay=timedelta(seconds=60),

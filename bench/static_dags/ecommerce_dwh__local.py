@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import DAG
 
 from dwh.graph import Check
+from dwh.kinds import RunValue
 from dwh_tools.local_target.alerts import LocalAlertNotifier
 from dwh_tools.local_target.operators import (
     LocalGlueCrawlerOperator,
@@ -110,6 +111,12 @@ CHECKS_CHECK_WAREHOUSE = [
         to_column="customer_key",
     ),
     Check(
+        name="orders_customer_unknown",
+        type="sql",
+        severity="warn",
+        sql="select count(*) from dw.fact_orders where customer_key = 'unknown'",
+    ),
+    Check(
         name="order_items_row_count_change",
         type="row_count_change",
         severity="warn",
@@ -144,6 +151,7 @@ with DAG(
             "ddl/02_staging_tables.sql",
             "ddl/03_ops_tables.sql",
             "ddl/04_dw_tables.sql",
+            "ddl/05_spectrum.sql",
         ],
         task_id="create_warehouse_schema",
         retries=2,
@@ -151,8 +159,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
         doc_md="Schemas and tables, created when missing (idempotent).",
     )
     crawl_raw = LocalGlueCrawlerOperator(
@@ -174,117 +182,180 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
         doc_md="Catalogs the day's raw files and stops on an incompatible schema change.",
     )
     clean_orders = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "orders"},
+        job_name="local-clean_orders",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "orders",
+        },
         task_id="clean_orders",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_order_items = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "order_items"},
+        job_name="local-clean_order_items",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "order_items",
+        },
         task_id="clean_order_items",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_order_payments = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "order_payments"},
+        job_name="local-clean_order_payments",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "order_payments",
+        },
         task_id="clean_order_payments",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_order_reviews = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "order_reviews"},
+        job_name="local-clean_order_reviews",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "order_reviews",
+        },
         task_id="clean_order_reviews",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_customers = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "customers"},
+        job_name="local-clean_customers",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "customers",
+        },
         task_id="clean_customers",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_products = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "products"},
+        job_name="local-clean_products",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "products",
+        },
         task_id="clean_products",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_sellers = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "sellers"},
+        job_name="local-clean_sellers",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "sellers",
+        },
         task_id="clean_sellers",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_geolocation = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "geolocation"},
+        job_name="local-clean_geolocation",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "geolocation",
+        },
         task_id="clean_geolocation",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     clean_product_category_name_translation = LocalGlueJobOperator(
         script="clean_entity.py",
-        arguments={"entity": "product_category_name_translation"},
+        job_name="local-clean_product_category_name_translation",
+        arguments={
+            "--ingest_date": RunValue(name="ds"),
+            "--run_id": RunValue(name="run_id"),
+            "--raw_uri": RunValue(name="raw_uri"),
+            "--processed_uri": RunValue(name="processed_uri"),
+            "--entity": "product_category_name_translation",
+        },
         task_id="clean_product_category_name_translation",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_orders = LocalLoadOperator(
         entity="orders",
@@ -295,8 +366,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_order_items = LocalLoadOperator(
         entity="order_items",
@@ -307,8 +378,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_order_payments = LocalLoadOperator(
         entity="order_payments",
@@ -319,8 +390,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_order_reviews = LocalLoadOperator(
         entity="order_reviews",
@@ -331,8 +402,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_customers = LocalLoadOperator(
         entity="customers",
@@ -343,8 +414,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_products = LocalLoadOperator(
         entity="products",
@@ -355,8 +426,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_sellers = LocalLoadOperator(
         entity="sellers",
@@ -367,8 +438,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_geolocation = LocalLoadOperator(
         entity="geolocation",
@@ -379,8 +450,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     load_product_category_name_translation = LocalLoadOperator(
         entity="product_category_name_translation",
@@ -391,8 +462,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_reference_dims = LocalSqlOperator(
         sql=["dw/dim_date.sql", "dw/dim_reference.sql"],
@@ -402,8 +473,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_dim_product = LocalSqlOperator(
         sql=["dw/dim_product.sql"],
@@ -413,8 +484,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_dim_seller_geography = LocalSqlOperator(
         sql=["dw/dim_seller_geography.sql"],
@@ -424,8 +495,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_dim_customer = LocalSqlOperator(
         sql=["dw/dim_customer.sql"],
@@ -435,8 +506,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
         doc_md="SCD type 2 on customer_unique_id.",
     )
     build_fact_orders = LocalSqlOperator(
@@ -447,8 +518,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_fact_order_items = LocalSqlOperator(
         sql=["dw/fact_order_items.sql"],
@@ -458,8 +529,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     build_fact_payments_reviews = LocalSqlOperator(
         sql=["dw/fact_payments_reviews.sql"],
@@ -469,8 +540,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
     check_warehouse = LocalQualityOperator(
         checks=CHECKS_CHECK_WAREHOUSE,
@@ -480,8 +551,8 @@ with DAG(
         retry_exponential_backoff=0,
         max_retry_delay=timedelta(seconds=30),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
         doc_md="The gate. Blocking checks stop the marts; warnings are only recorded.",
     )
     refresh_marts = LocalSqlOperator(
@@ -492,22 +563,22 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
         doc_md="The views behind the executive, customer, product and operational dashboards.",
     )
     notify_success = LocalNotifyOperator(
         message="ecommerce_dwh loaded {{ ds }}: marts refreshed (run {{ run_id }})",
         subject=None,
-        channels=["outbox", "sns", "slack"],
+        channels=["sns"],
         task_id="notify_success",
         retries=2,
         retry_delay=timedelta(seconds=60),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=600),
         execution_timeout=timedelta(seconds=3600),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox", "slack"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[LocalAlertNotifier("retry", ["slack"])],
     )
 
     [crawl_raw] >> clean_orders

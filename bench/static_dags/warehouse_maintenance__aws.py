@@ -3,11 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
-from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.sdk import DAG
 
-from dwh.operators.aws import RedshiftSqlOperator
+from dwh.operators.aws import NotifyOperator, RedshiftSqlOperator
 
 with DAG(
     dag_id="warehouse_maintenance",
@@ -84,11 +83,10 @@ with DAG(
         ],
         on_retry_callback=[],
     )
-    notify_maintenance_done = SnsPublishOperator(
-        target_arn="{{ var.value.dwh_alert_topic_arn }}",
+    notify_maintenance_done = NotifyOperator(
         message="warehouse_maintenance finished for {{ ds }}",
         subject="notify_maintenance_done",
-        on_success_callback=None,
+        channels=["sns"],
         task_id="notify_maintenance_done",
         retries=2,
         retry_delay=timedelta(seconds=300),

@@ -30,8 +30,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=1800),
         execution_timeout=timedelta(seconds=7200),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[],
     )
     vacuum_facts = LocalSqlOperator(
         sql=["maintenance/vacuum.sql"],
@@ -41,8 +41,8 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=1800),
         execution_timeout=timedelta(seconds=7200),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[],
     )
     purge_ops_history = LocalSqlOperator(
         sql=["maintenance/purge_ops.sql"],
@@ -52,21 +52,21 @@ with DAG(
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=1800),
         execution_timeout=timedelta(seconds=7200),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[],
     )
     notify_maintenance_done = LocalNotifyOperator(
         message="warehouse_maintenance finished for {{ ds }}",
         subject=None,
-        channels=["outbox", "sns"],
+        channels=["sns"],
         task_id="notify_maintenance_done",
         retries=2,
         retry_delay=timedelta(seconds=300),
         retry_exponential_backoff=2.0,
         max_retry_delay=timedelta(seconds=1800),
         execution_timeout=timedelta(seconds=7200),
-        on_failure_callback=[LocalAlertNotifier("failure", ["outbox", "sns", "slack"])],
-        on_retry_callback=[LocalAlertNotifier("retry", ["outbox"])],
+        on_failure_callback=[LocalAlertNotifier("failure", ["sns", "slack"])],
+        on_retry_callback=[],
     )
 
     [analyze_star_schema] >> vacuum_facts

@@ -78,6 +78,7 @@ def repo(tmp_path) -> Path:
     write(root / "include" / "sql" / "dw" / "dim_product.sql", "select 2;\n")
     write(root / "include" / "glue" / "clean_entity.py", "ENTITY = 'orders'\n")
     write(root / "include" / "glue" / "olist_contract.py", "ENTITIES = {}\n")
+    write(root / "plugins" / ".airflowignore", "dwh/\n")
     write(root / "plugins" / "dwh" / "__init__.py", "")
     write(root / "plugins" / "dwh" / "config.py", "TARGET = 'aws'\n")
     (root / "plugins" / "dwh" / "__pycache__").mkdir()
@@ -159,6 +160,7 @@ def test_first_deploy_uploads_everything_and_updates_the_environment_once(repo, 
 
     plugins = s3.get_object(Bucket=MWAA_BUCKET, Key="plugins.zip")["Body"].read()
     assert sorted(zipfile.ZipFile(io.BytesIO(plugins)).namelist()) == [
+        ".airflowignore",
         "dwh/__init__.py",
         "dwh/config.py",
     ]
@@ -240,20 +242,34 @@ def make_zip(entries: dict[str, str]) -> bytes:
     ("entries", "message"),
     [
         (
-            {"plugins/dwh/__init__.py": "", "plugins/dwh/config.py": ""},
+            {".airflowignore": "dwh/", "plugins/dwh/__init__.py": "", "plugins/dwh/config.py": ""},
             "dwh/__init__.py is not at the zip root (found under plugins/): zip the contents "
             "of plugins/, not the plugins folder itself",
         ),
         (
-            {"dwh/__init__.py": "", "dwh/__pycache__/config.cpython-312.pyc": ""},
+            {
+                ".airflowignore": "dwh/",
+                "dwh/__init__.py": "",
+                "dwh/__pycache__/config.cpython-312.pyc": "",
+            },
             "it holds bytecode caches (dwh/__pycache__/config.cpython-312.pyc)",
         ),
         (
-            {"dwh/__init__.py": "", "dwh/tests/test_config.py": "", "dwh/conftest.py": ""},
+            {
+                ".airflowignore": "dwh/",
+                "dwh/__init__.py": "",
+                "dwh/tests/test_config.py": "",
+                "dwh/conftest.py": "",
+            },
             "it holds tests (dwh/tests/test_config.py, dwh/conftest.py); tests stay out of plugins/",
         ),
+        (
+            {"dwh/__init__.py": "", "dwh/config.py": ""},
+            "its .airflowignore does not list dwh/: Airflow's plugin manager would import every "
+            "module of the package as a top-level plugin (config, graph, ...)",
+        ),
     ],
-    ids=["nested", "pycache", "tests"],
+    ids=["nested", "pycache", "tests", "no-airflowignore"],
 )
 def test_a_plugins_zip_with_a_wrong_layout_is_refused_before_anything_is_written(
     repo, s3, mwaa, tmp_path, entries, message
@@ -365,7 +381,7 @@ def test_terraform_bootstraps_the_hashes_the_deploy_command_records(apply_module
     )
     built = {a.key: a for a in deploy.artifacts(repo)}
     assert out["plugin_files"] == deploy.plugin_files(repo / "plugins")
-    assert out["plugin_files"] == ["dwh/__init__.py", "dwh/config.py"]
+    assert out["plugin_files"] == [".airflowignore", "dwh/__init__.py", "dwh/config.py"]
     assert out["plugins_content_sha256"] == built["plugins.zip"].sha256
     assert out["requirements_sha256"] == built["requirements.txt"].sha256
     assert out["startup_script_sha256"] == built["startup.sh"].sha256

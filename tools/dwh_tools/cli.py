@@ -93,26 +93,9 @@ def cmd_compile(args) -> int:
     return 0
 
 
-def mermaid(pipeline) -> str:
-    shapes = {
-        "glue_crawler": ("[/", "/]"),
-        "glue_job": ("[[", "]]"),
-        "load": ("[(", ")]"),
-        "sql": ("[", "]"),
-        "quality": ("{{", "}}"),
-        "notify": (">", "]"),
-    }
-    lines = ["flowchart LR"]
-    for n in pipeline.nodes:
-        left, right = shapes[n.kind]
-        lines.append(f'    {n.id}{left}"{n.id}<br/><small>{n.kind}</small>"{right}')
-    for a, b in sorted(pipeline.edges()):
-        lines.append(f"    {a} --> {b}")
-    return "\n".join(lines) + "\n"
-
-
 def cmd_graph(args) -> int:
     from dwh.graph import load_pipeline
+    from dwh_tools.diagram import mermaid
 
     path = config.PIPELINES_DIR / f"{args.pipeline}.yaml"
     if not path.exists():

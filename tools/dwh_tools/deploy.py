@@ -51,6 +51,9 @@ ENVIRONMENT_VARIABLES = {
 UPDATABLE = ("AVAILABLE", "UPDATE_FAILED")
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 TEST_NAMES = ("conftest.py",)
+# The one hidden file plugins.zip carries: it keeps Airflow's plugin manager, which imports every
+# .py of the plugins folder as a top-level module, out of the dwh package.
+PLUGINS_IGNORE = ".airflowignore"
 
 
 class DeployError(Exception):
@@ -88,7 +91,9 @@ def _is_junk(rel: PurePosixPath) -> bool:
     )
 
 
-def _files(root: Path, *, skip_hidden: bool = False) -> list[PurePosixPath]:
+def _files(
+    root: Path, *, skip_hidden: bool = False, allow: tuple[str, ...] = ()
+) -> list[PurePosixPath]:
     if not root.is_dir():
         return []
     found = []
@@ -96,7 +101,8 @@ def _files(root: Path, *, skip_hidden: bool = False) -> list[PurePosixPath]:
         if not path.is_file():
             continue
         rel = PurePosixPath(path.relative_to(root).as_posix())
-        if _is_junk(rel) or (skip_hidden and any(p.startswith(".") for p in rel.parts)):
+        hidden = any(p.startswith(".") for p in rel.parts) and str(rel) not in allow
+        if _is_junk(rel) or (skip_hidden and hidden):
             continue
         found.append(rel)
     return sorted(found)
@@ -108,7 +114,7 @@ def sha256(data: bytes) -> str:
 
 def plugin_files(plugins_dir: Path) -> list[str]:
     """Paths under plugins/ that plugins.zip holds (infra/modules/mwaa_artifacts selects alike)."""
-    return [str(rel) for rel in _files(plugins_dir, skip_hidden=True)]
+    return [str(rel) for rel in _files(plugins_dir, skip_hidden=True, allow=(PLUGINS_IGNORE,))]
 
 
 def manifest_sha256(entries: Iterable[tuple[str, bytes]]) -> str:
@@ -160,6 +166,12 @@ def check_plugins_zip(data: bytes, source: str) -> str:
         problems.append(
             f"dwh/__init__.py is not at the zip root{where}: zip the contents of plugins/, "
             "not the plugins folder itself"
+        )
+    ignore = dict(entries).get(PLUGINS_IGNORE, b"").decode(errors="replace").split()
+    if "dwh/" not in ignore and "dwh" not in ignore:
+        problems.append(
+            f"its {PLUGINS_IGNORE} does not list dwh/: Airflow's plugin manager would import "
+            "every module of the package as a top-level plugin (config, graph, ...)"
         )
     caches = [str(n) for n in names if "__pycache__" in n.parts or n.suffix in (".pyc", ".pyo")]
     if caches:

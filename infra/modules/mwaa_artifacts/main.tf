@@ -5,10 +5,10 @@
 
 locals {
   # Same selection as dwh_tools.deploy.plugin_files(): every file under plugins/ except bytecode
-  # caches and hidden files.
+  # caches and hidden files, but for the .airflowignore that keeps the plugin manager out of dwh/.
   plugin_files = sort([
     for f in fileset(var.plugins_dir, "**") : f
-    if length(regexall("(^|/)(__pycache__|\\.[^/]+)(/|$)", f)) == 0 && !endswith(f, ".pyc")
+    if(length(regexall("(^|/)(__pycache__|\\.[^/]+)(/|$)", f)) == 0 || f == ".airflowignore") && !endswith(f, ".pyc")
   ])
 
   # Manifest: "<sha256 of file>  <path>\n" per file in path order; its sha256 is the content hash.
