@@ -174,7 +174,7 @@ def node_statements(node, sql_dir: Path) -> list[tuple[str, str]]:
         ]
     if isinstance(node, LoadNode):
         return [
-            ("its load statements", render(stmt, SAMPLE_CONTEXT))
+            ("its load", render(stmt, SAMPLE_CONTEXT))
             for stmt in redshift_load_statements(node.entity, node.table)
         ]
     if isinstance(node, QualityNode):
@@ -239,14 +239,22 @@ def _upstream(p: Pipeline) -> dict[str, set[str]]:
 
 
 def _names(ids: list[str]) -> str:
-    verb = "is" if len(ids) == 1 else "are"
-    return f"{', '.join(ids)}, which {verb} not upstream"
+    if len(ids) == 1:
+        return f"{ids[0]}, which is not upstream"
+    return f"{', '.join(ids[:-1])} and {ids[-1]}, which are not upstream"
 
 
 def check_pipeline(
-    p: Pipeline, include_dir: Path | None = None, warehouse: Mapping[str, NodeTables] | None = None
+    p: Pipeline, include_dir: Path | None = None, pipelines: Mapping[str, Pipeline] | None = None
 ) -> list[str]:
-    """The problems of one pipeline; ``warehouse`` is the analysis of the pipeline it assumes."""
+    """The problems of one pipeline. Its assumed warehouse is looked up among ``pipelines``, then
+    in include/pipelines."""
+    warehouse: dict[str, NodeTables] = {}
+    if p.assumes_warehouse:
+        try:
+            warehouse = _analyse(p.assumes_warehouse, pipelines or {}, include_dir)
+        except (FileNotFoundError, PipelineError):
+            return [f"field 'assumes_warehouse': unknown pipeline {p.assumes_warehouse!r}"]
     sql_dir = (include_dir or config.INCLUDE_DIR) / "sql"
     tables = {n.id: node_tables(n, sql_dir) for n in p.nodes}
     upstream = _upstream(p)
@@ -260,7 +268,7 @@ def check_pipeline(
             creators.setdefault(t, []).append(n.id)
         external |= tables[n.id].external_schemas
     assumed: set[str] = set()
-    for t in (warehouse or {}).values():
+    for t in warehouse.values():
         assumed |= t.creates
         external |= t.external_schemas
     elsewhere = f", nor does its warehouse {p.assumes_warehouse}" if p.assumes_warehouse else ""
@@ -299,25 +307,10 @@ def check_pipeline(
 def check_all(
     pipelines: Mapping[str, Pipeline], paths: Mapping[str, Path], include_dir: Path | None = None
 ) -> dict[Path, PipelineError]:
-    """Check every pipeline; a pipeline's assumed warehouse is looked up among ``pipelines``,
-    then in include/pipelines. The errors by pipeline file, as the loader reports them."""
+    """Check every pipeline; the errors by pipeline file, as the loader reports them."""
     errors: dict[Path, PipelineError] = {}
-    analysed: dict[str, dict[str, NodeTables]] = {}
     for name, p in sorted(pipelines.items()):
-        warehouse = None
-        if p.assumes_warehouse:
-            try:
-                warehouse = analysed.get(p.assumes_warehouse) or _analyse(
-                    p.assumes_warehouse, pipelines, include_dir
-                )
-            except (FileNotFoundError, PipelineError):
-                errors[paths[name]] = PipelineError(
-                    paths[name],
-                    [f"field 'assumes_warehouse': unknown pipeline {p.assumes_warehouse!r}"],
-                )
-                continue
-            analysed[p.assumes_warehouse] = warehouse
-        problems = check_pipeline(p, include_dir, warehouse)
+        problems = check_pipeline(p, include_dir, pipelines)
         if problems:
             errors[paths[name]] = PipelineError(paths[name], problems)
     return errors
