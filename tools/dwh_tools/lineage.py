@@ -25,9 +25,11 @@ The rules, for each table a node uses that is not its own:
 1. **A read needs every writer upstream.** Every other node of the pipeline that creates or
    writes the table must be upstream of the reader (transitively). Several writers are common: the
    DDL creates ``dw.dim_customer``, ``build_reference_dims`` adds its unknown member and
-   ``build_dim_customer`` its SCD2 versions; a fact reading it needs all three done, and one
-   writer upstream would let the reader race the others. A table no node writes must be created
-   by the warehouse the pipeline assumes (below).
+   ``build_dim_customer`` its SCD2 versions; a fact reading it needs all three done. "One writer
+   upstream" would not do: the DDL is upstream of nearly everything, so a reader that lost the
+   edge to its load would still pass while racing it. A writer downstream of the reader fails as
+   well (the reader would see the previous run's rows). The committed pipelines satisfy the rule
+   as they are. A table no node writes must be created by the warehouse the pipeline assumes.
 2. **A change needs the table created upstream.** A node that changes a table it did not create
    needs the node creating it (the DDL) upstream, or the warehouse the pipeline assumes: the first
    run of a new environment would otherwise write before the table exists.
