@@ -224,6 +224,9 @@ class Pipeline(_Strict):
     catchup: bool = False
     max_active_runs: int = Field(1, ge=1)
     redshift_api_target: Literal["cluster", "workgroup"] = "cluster"
+    # The pipeline runs on the warehouse another pipeline creates (its DDL): the tables that
+    # pipeline creates exist before this one starts (see dwh_tools.lineage).
+    assumes_warehouse: str | None = Field(None, pattern=NODE_ID)
     defaults: Defaults = Defaults()
     nodes: list[Node] = Field(min_length=1)
 

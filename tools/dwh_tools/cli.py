@@ -1,6 +1,6 @@
 """The ``dwh`` command line: validate, compile, graph, and the local-target helpers.
 
-dwh validate                  check every pipeline file (and the SQL it references)
+dwh validate                  check every pipeline file, the SQL it runs and its dependencies
 dwh compile [--check]         write (or check) the state machines and the JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
@@ -28,11 +28,23 @@ def _load(args) -> tuple[dict, dict]:
     return result.pipelines, result.errors
 
 
+def _lineage_errors(args, pipelines: dict) -> dict:
+    """The loaded pipelines whose SQL dependencies are not upstream (see dwh_tools.lineage)."""
+    from dwh_tools.lineage import check_all
+
+    directory = Path(args.pipelines) if getattr(args, "pipelines", None) else config.PIPELINES_DIR
+    return check_all(pipelines, {name: directory / f"{name}.yaml" for name in pipelines})
+
+
 def cmd_validate(args) -> int:
     pipelines, errors = _load(args)
+    lineage = _lineage_errors(args, pipelines)
+    errors = {**errors, **lineage}
     for name, p in sorted(pipelines.items()):
+        if any(path.stem == name for path in lineage):
+            continue
         kinds = sorted({n.kind for n in p.nodes})
-        print(f"ok    {name}: {len(p.nodes)} nodes ({', '.join(kinds)})")
+        print(f"ok    {name}: {len(p.nodes)} nodes ({', '.join(kinds)}), SQL dependencies upstream")
     for path, err in errors.items():
         print(f"error {path.name}:", file=sys.stderr)
         for problem in err.problems:
