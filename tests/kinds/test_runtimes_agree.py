@@ -238,12 +238,11 @@ def local_channels(node, tmp_path, monkeypatch) -> set[str]:
         op = OPERATORS["notify"](kinds.define(node), task_id=node.id)
     op.execute({"ds": DS, "run_id": RUN_ID})
     outbox = config.outbox_path()
-    if outbox.exists():
-        lines = [json.loads(x) for x in outbox.read_text().splitlines()]
-        assert [r["event"] for r in lines] == ["notify"]
-        used.add("sns")  # the outbox is the topic's local stand-in
-        outbox.unlink()
-    return used
+    (record,) = [json.loads(x) for x in outbox.read_text().splitlines()]
+    assert record["event"] == "notify" and record["channels"] == node.channels
+    outbox.unlink()
+    # The outbox records every message; for sns it is the delivery (the topic's local stand-in).
+    return used | ({"sns"} & set(record["channels"]))
 
 
 def aws_channels(node, monkeypatch) -> set[str]:

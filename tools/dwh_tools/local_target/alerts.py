@@ -64,10 +64,13 @@ def format_text(record: dict) -> str:
 
 
 def deliver(record: dict, channels: list[str]) -> None:
-    """Send one alert on its channels: ``sns`` to the outbox (the topic's local stand-in),
-    ``slack`` to the webhook when configured. Slack problems never mask the original failure."""
-    if "sns" in channels:
-        write_outbox(record)
+    """Send one alert on exactly its channels. Locally ``sns`` is delivered to the outbox (the
+    topic's stand-in), and every message sent is recorded there with the channels it went to;
+    ``slack`` is also posted to the webhook when configured. Slack problems never mask the
+    original failure."""
+    if not channels:
+        return
+    write_outbox({**record, "channels": list(channels)})
     if "slack" in channels and slack_configured():
         try:
             post_slack(format_text(record))
