@@ -1,4 +1,8 @@
-"""The executive dashboard: revenue, orders, average order value and growth."""
+"""The executive dashboard: revenue, orders, average order value and growth.
+
+Every figure is a column of mart.executive_months (one row per month), mart.executive_states (one
+row per customer state, ranked) or mart.executive_summary (one row over all months).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ import datetime as dt
 
 from .figures import BLUE, GREEN, ORANGE, PURPLE, RED, figure_html
 from .fmt import NONE, count, money, month, pct
-from .model import Chart, Kpi, Marts, Page
+from .model import Kpi, Marts, Page, chart, no_data_banner
+
+MONTHS, STATES, SUMMARY = "mart.executive_months", "mart.executive_states", "mart.executive_summary"
 
 
 def _previous_month(d: dt.date) -> dt.date:
@@ -14,22 +20,20 @@ def _previous_month(d: dt.date) -> dt.date:
 
 
 def executive(m: Marts) -> Page:
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    view = "mart.executive_monthly"
     months = m.rows(
-        "select month_start, sum(orders) as orders, sum(revenue) as revenue, "
-        "sum(freight) as freight from mart.executive_monthly group by month_start "
-        "order by month_start",
-        view,
+        MONTHS,
+        "select month_start, orders, revenue, average_order_value, revenue_growth "
+        "from mart.executive_months order by month_start",
     )
     states = m.rows(
-        "select customer_state, sum(orders) as orders, sum(revenue) as revenue "
-        "from mart.executive_monthly group by customer_state order by revenue desc, customer_state",
-        view,
+        STATES,
+        "select customer_state, orders, revenue, revenue_share from mart.executive_states "
+        "order by revenue_rank, customer_state",
     )
-    empty = m.why_empty(view)
+    total = m.one(
+        SUMMARY,
+        "select months, orders, revenue, average_order_value from mart.executive_summary",
+    )
     page = Page(
         "executive",
         "Executive",
@@ -37,56 +41,94 @@ def executive(m: Marts) -> Page:
         [],
         [],
     )
-    if not months:
-        page.banners.append(f"No data: {empty}")
-        for key, label in (
-            ("revenue", "Revenue"),
-            ("orders", "Orders"),
-            ("aov", "Average order value"),
-            ("mom_growth", "Month-over-month growth"),
-            ("top_state", "Top state"),
-        ):
-            page.kpis.append(Kpi(key, label, NONE))
-        for key, title in (
-            ("revenue-orders", "Revenue and orders by month"),
-            ("aov", "Average order value by month"),
-            ("growth", "Month-over-month revenue growth"),
-            ("states", "Revenue by customer state"),
-        ):
-            page.charts.append(Chart(key, title, empty=empty))
-        return page
+    no_data_banner(page, m, months, MONTHS)
+    page.kpis = _kpis(total, months[-1] if months else None, states[0] if states else None)
+    page.charts = [
+        chart(
+            m,
+            "revenue-orders",
+            "Revenue and orders by month",
+            "Bars: revenue (items' price); line: distinct orders.",
+            months,
+            (MONTHS,),
+            _revenue_orders,
+            wide=True,
+        ),
+        chart(
+            m,
+            "aov",
+            "Average order value by month",
+            "Revenue divided by orders.",
+            months,
+            (MONTHS,),
+            _aov,
+        ),
+        chart(
+            m,
+            "growth",
+            "Month-over-month revenue growth",
+            "Revenue against the previous calendar month; months without one are left out.",
+            [r for r in months if r["revenue_growth"] is not None],
+            (MONTHS,),
+            _growth,
+            reason="growth needs revenue in two consecutive months.",
+        ),
+        chart(
+            m,
+            "states",
+            "Revenue by customer state",
+            f"All {len(states)} states, largest first." if states else "",
+            states,
+            (STATES,),
+            _states,
+            wide=True,
+        ),
+    ]
+    return page
 
-    by_month = {r["month_start"]: r for r in months}
-    for r in months:
-        prev = by_month.get(_previous_month(r["month_start"]))
-        r["aov"] = r["revenue"] / r["orders"] if r["orders"] else None
-        r["growth"] = r["revenue"] / prev["revenue"] - 1 if prev and prev["revenue"] else None
-    revenue = sum(r["revenue"] for r in months)
-    orders = sum(r["orders"] for r in months)
-    latest = months[-1]
-    top = states[0]
-    page.kpis = [
-        Kpi("revenue", "Revenue", money(revenue, 0), f"items' price, {len(months)} months"),
-        Kpi("orders", "Orders", count(orders), "not canceled or unavailable"),
-        Kpi("aov", "Average order value", money(revenue / orders if orders else None)),
-        Kpi(
+
+def _kpis(total: dict | None, latest: dict | None, top: dict | None) -> list[Kpi]:
+    if latest is None:
+        growth = Kpi("mom_growth", "Month-over-month growth", NONE)
+    else:
+        growth_rate, before = (
+            latest["revenue_growth"],
+            month(_previous_month(latest["month_start"])),
+        )
+        growth = Kpi(
             "mom_growth",
             f"Growth {month(latest['month_start'])}",
-            pct(latest["growth"], signed=True),
-            (
-                f"revenue vs {month(_previous_month(latest['month_start']))}"
-                if latest["growth"] is not None
-                else f"no revenue in {month(_previous_month(latest['month_start']))}"
-            ),
-            "" if latest["growth"] is None else ("good" if latest["growth"] >= 0 else "bad"),
+            pct(growth_rate, signed=True),
+            f"revenue vs {before}" if growth_rate is not None else f"no revenue in {before}",
+            "" if growth_rate is None else ("good" if growth_rate >= 0 else "bad"),
+        )
+    return [
+        Kpi(
+            "revenue",
+            "Revenue",
+            money(total["revenue"], 0) if total else NONE,
+            f"items' price, {total['months']} months" if total else "",
         ),
+        Kpi(
+            "orders",
+            "Orders",
+            count(total["orders"]) if total else NONE,
+            "not canceled or unavailable",
+        ),
+        Kpi("aov", "Average order value", money(total["average_order_value"]) if total else NONE),
+        growth,
         Kpi(
             "top_state",
             "Top state",
-            top["customer_state"],
-            f"{pct(top['revenue'] / revenue if revenue else None)} of revenue",
+            top["customer_state"] if top else NONE,
+            f"{pct(top['revenue_share'])} of revenue" if top else "",
         ),
     ]
+
+
+def _revenue_orders(months: list[dict]):
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
 
     labels = [month(r["month_start"]) for r in months]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -120,20 +162,16 @@ def executive(m: Marts) -> Page:
         showgrid=False,
         secondary_y=True,
     )
-    page.charts.append(
-        Chart(
-            "revenue-orders",
-            "Revenue and orders by month",
-            "Bars: revenue (items' price); line: distinct orders.",
-            figure_html(fig, "revenue-orders"),
-            wide=True,
-        )
-    )
+    return figure_html(fig, "revenue-orders")
+
+
+def _aov(months: list[dict]):
+    import plotly.graph_objects as go
 
     fig = go.Figure(
         go.Scatter(
-            x=labels,
-            y=[r["aov"] for r in months],
+            x=[month(r["month_start"]) for r in months],
+            y=[r["average_order_value"] for r in months],
             mode="lines+markers",
             line_color=PURPLE,
             hovertemplate="%{x}: R$ %{y:,.2f}<extra>AOV</extra>",
@@ -141,39 +179,28 @@ def executive(m: Marts) -> Page:
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(title_text="R$ per order")
-    page.charts.append(
-        Chart(
-            "aov",
-            "Average order value by month",
-            "Revenue divided by orders.",
-            figure_html(fig, "aov"),
-        )
-    )
+    return figure_html(fig, "aov")
 
-    grown = [r for r in months if r["growth"] is not None]
-    if grown:
-        fig = go.Figure(
-            go.Bar(
-                x=[month(r["month_start"]) for r in grown],
-                y=[r["growth"] * 100 for r in grown],
-                marker_color=[GREEN if r["growth"] >= 0 else RED for r in grown],
-                hovertemplate="%{x}: %{y:+.1f}%<extra></extra>",
-            )
-        )
-        fig.update_xaxes(type="category")
-        fig.update_yaxes(title_text="% vs previous month", ticksuffix="%")
-        html = figure_html(fig, "growth")
-    else:
-        html = None
-    page.charts.append(
-        Chart(
-            "growth",
-            "Month-over-month revenue growth",
-            "Revenue against the previous calendar month; months without one are left out.",
-            html,
-            empty="growth needs revenue in two consecutive months.",
+
+def _growth(grown: list[dict]):
+    import plotly.graph_objects as go
+
+    fig = go.Figure(
+        go.Bar(
+            x=[month(r["month_start"]) for r in grown],
+            y=[r["revenue_growth"] * 100 for r in grown],
+            marker_color=[GREEN if r["revenue_growth"] >= 0 else RED for r in grown],
+            hovertemplate="%{x}: %{y:+.1f}%<extra></extra>",
         )
     )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="% vs previous month", ticksuffix="%")
+    return figure_html(fig, "growth")
+
+
+def _states(states: list[dict]):
+    import plotly.graph_objects as go
+
     fig = go.Figure(
         go.Bar(
             x=[r["customer_state"] for r in states],
@@ -185,13 +212,4 @@ def executive(m: Marts) -> Page:
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(title_text="revenue (R$)")
-    page.charts.append(
-        Chart(
-            "states",
-            "Revenue by customer state",
-            f"All {len(states)} states, largest first.",
-            figure_html(fig, "states", height=320),
-            wide=True,
-        )
-    )
-    return page
+    return figure_html(fig, "states", height=320)

@@ -22,21 +22,23 @@ DASHBOARDS = ("executive", "customer", "product", "operational")
 
 
 def _period(m: Marts) -> str:
-    (logical,) = m.rows(
-        "select min(ingest_date) as first, max(ingest_date) as last from mart.operational_loads",
-        "mart.operational_loads",
-    ) or [{"first": None, "last": None}]
-    (bought,) = m.rows(
-        "select min(month_start) as first, max(month_start) as last from mart.executive_monthly",
-        "mart.executive_monthly",
-    ) or [{"first": None, "last": None}]
+    logical = m.one(
+        "mart.operational_daily",
+        "select min(ingest_date) as first, max(ingest_date) as last from mart.operational_daily "
+        "having count(*) > 0",
+    )
+    bought = m.one(
+        "mart.executive_summary", "select first_month, last_month from mart.executive_summary"
+    )
     parts = [
         f"Logical dates {logical['first']} to {logical['last']}"
-        if logical["first"]
+        if logical
         else "No logical date loaded yet"
     ]
-    if bought["first"]:
-        parts.append(f"orders purchased {month(bought['first'])} to {month(bought['last'])}")
+    if bought:
+        parts.append(
+            f"orders purchased {month(bought['first_month'])} to {month(bought['last_month'])}"
+        )
     return " · ".join(parts)
 
 
