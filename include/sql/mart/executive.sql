@@ -79,13 +79,25 @@ from by_state;
 
 -- One row over all months (none before the first order): the headline figures.
 create or replace view mart.executive_summary as
+with totals as (
+    select
+        count(*) as months,
+        min(month_start) as first_month,
+        max(month_start) as last_month,
+        sum(orders) as orders,
+        sum(revenue) as revenue,
+        sum(freight) as freight,
+        sum(revenue) / nullif(sum(orders), 0) as average_order_value
+    from mart.executive_months
+)
+
 select
-    count(*) as months,
-    min(month_start) as first_month,
-    max(month_start) as last_month,
-    sum(orders) as orders,
-    sum(revenue) as revenue,
-    sum(freight) as freight,
-    sum(revenue) / nullif(sum(orders), 0) as average_order_value
-from mart.executive_months
-having count(*) > 0;
+    months,
+    first_month,
+    last_month,
+    orders,
+    revenue,
+    freight,
+    average_order_value
+from totals
+where months > 0;

@@ -52,20 +52,34 @@ with ranked as (
         on_time_rate,
         row_number() over (order by revenue desc, category asc) as revenue_place
     from mart.product_category_sales
+),
+
+totals as (
+    select
+        count(*) as categories,
+        sum(items) as items,
+        sum(revenue) as revenue,
+        sum(freight) as freight,
+        sum(freight) / nullif(sum(revenue) + sum(freight), 0) as freight_share,
+        sum(average_review_score * items)
+        / nullif(sum(case when average_review_score is not null then items end), 0)
+            as average_review_score,
+        sum(on_time_rate * items)
+        / nullif(sum(case when on_time_rate is not null then items end), 0) as on_time_rate,
+        max(case when revenue_place = 1 then category end) as top_category,
+        max(case when revenue_place = 1 then revenue end) / nullif(sum(revenue), 0) as top_category_share
+    from ranked
 )
 
 select
-    count(*) as categories,
-    sum(items) as items,
-    sum(revenue) as revenue,
-    sum(freight) as freight,
-    sum(freight) / nullif(sum(revenue) + sum(freight), 0) as freight_share,
-    sum(average_review_score * items)
-    / nullif(sum(case when average_review_score is not null then items end), 0)
-        as average_review_score,
-    sum(on_time_rate * items)
-    / nullif(sum(case when on_time_rate is not null then items end), 0) as on_time_rate,
-    max(case when revenue_place = 1 then category end) as top_category,
-    max(case when revenue_place = 1 then revenue end) / nullif(sum(revenue), 0) as top_category_share
-from ranked
-having count(*) > 0;
+    categories,
+    items,
+    revenue,
+    freight,
+    freight_share,
+    average_review_score,
+    on_time_rate,
+    top_category,
+    top_category_share
+from totals
+where categories > 0;
