@@ -138,10 +138,14 @@ checks as (
     group by ingest_date
 ),
 
-dates as (
+dated as (
     select ingest_date from loads
-    union distinct
+    union all
     select ingest_date from checks
+),
+
+dates as (
+    select distinct ingest_date from dated
 )
 
 select
