@@ -337,6 +337,22 @@ def test_an_empty_warehouse_says_no_data(tmp_path, marts):
         assert set(kpis(text).values()) == {dashboards.NONE}, name
 
 
+def test_a_chart_without_rows_says_why_while_the_page_keeps_its_figures(tmp_path):
+    warehouse = build_warehouse(tmp_path / "warehouse.duckdb")
+    wh = Warehouse(warehouse)
+    try:  # only February 2024 is left: no month before it to grow from
+        wh.con.execute("delete from dw.fact_order_items where order_date_key < 20240201")
+    finally:
+        wh.close()
+    pages = dashboards.render(warehouse, tmp_path / "out", rendered_at=RENDERED_AT)
+    text = pages["executive"].read_text()
+    assert chart_marks(text).empty == {"growth"}
+    assert "No data: growth needs revenue in two consecutive months." in text
+    assert 'class="banner"' not in text
+    assert kpis(text)["revenue"] == "R$ 200"  # o3 80 + o4 120; o5 is canceled
+    assert kpis(text)["mom_growth"] == dashboards.NONE
+
+
 def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no warehouse to render dashboards from"):
         dashboards.render(tmp_path / "nothing.duckdb", tmp_path / "out")

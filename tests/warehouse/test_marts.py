@@ -294,3 +294,174 @@ def test_operational_runs_duration_rows_and_check_outcome(new_warehouse):
     assert rows == [
         ("run1", T(2024, 4, 1, 2, 10), T(2024, 4, 1, 2, 21), 660, 4, 19, 3, 14, 3, 0, 2)
     ]
+
+
+def test_executive_months_states_and_summary_total_the_states(marts):
+    months = marts.rows(
+        "select month_start, orders, revenue, freight, average_order_value, revenue_growth "
+        "from mart.executive_months order by month_start"
+    )
+    # January: MG 40 + SP 350 over 1 + 2 orders; 2023-12 sold nothing, so no January growth.
+    assert floats(months) == approx_rows(
+        [
+            (D(2023, 9, 1), 1, 40.0, 4.0, 40.0, None),
+            (D(2024, 1, 1), 3, 390.0, 39.0, 130.0, None),
+            (D(2024, 2, 1), 1, 60.0, 6.0, 60.0, 60 / 390 - 1),
+            (D(2024, 3, 1), 4, 295.0, 36.0, 73.75, 295 / 60 - 1),
+        ]
+    )
+    states = marts.rows(
+        "select customer_state, orders, revenue, revenue_share, revenue_rank "
+        "from mart.executive_states order by revenue_rank"
+    )
+    # SP 350 + 60 + 115, RJ 40 + 120, MG 40 + 60; 785 in all.
+    assert floats(states) == approx_rows(
+        [
+            ("SP", 5, 525.0, 525 / 785, 1),
+            ("RJ", 2, 160.0, 160 / 785, 2),
+            ("MG", 2, 100.0, 100 / 785, 3),
+        ]
+    )
+    summary = marts.rows(
+        "select months, first_month, last_month, orders, revenue, freight, average_order_value "
+        "from mart.executive_summary"
+    )
+    assert floats(summary) == approx_rows(
+        [(4, D(2023, 9, 1), D(2024, 3, 1), 9, 785.0, 85.0, 785 / 9)]
+    )
+
+
+def test_customer_summary_and_segments_over_the_rfm_people(marts):
+    summary = marts.rows(
+        "select customers, repeat_customers, churned_customers, repeat_rate, churn_share, "
+        "average_lifetime_value, median_lifetime_value from mart.customer_summary"
+    )
+    # P1 and P5 ordered more than once, P4 is churned; values 334 220 132 44 110 30 (870 in all),
+    # median between 110 and 132.
+    assert floats(summary) == approx_rows([(6, 2, 1, 2 / 6, 1 / 6, 145.0, 121.0)])
+    segments = marts.rows(
+        "select segment, customers, lifetime_value, average_lifetime_value, average_recency_days "
+        "from mart.customer_segments order by segment"
+    )
+    assert floats(segments) == approx_rows(
+        [
+            ("big spender at risk", 1, 220.0, 220.0, 68.0),
+            ("hibernating", 1, 44.0, 44.0, 195.0),
+            ("loyal", 2, 444.0, 222.0, 4.0),  # P1 (0 days) and P5 (8 days)
+            ("new", 1, 30.0, 30.0, 3.0),
+            ("occasional", 1, 132.0, 132.0, 27.0),
+        ]
+    )
+
+
+def test_product_summary_weights_the_categories_by_their_items(marts):
+    rows = marts.rows(
+        "select category, orders, items, revenue, freight, average_review_score, on_time_rate "
+        "from mart.product_category_sales order by revenue desc"
+    )
+    assert floats(rows) == approx_rows(
+        [
+            ("bed_bath_table", 4, 5, 400.0, 40.0, 4.0, 0.75),
+            ("health_beauty", 3, 3, 260.0, 30.0, 11 / 3, 2 / 3),
+            ("esporte_lazer", 3, 3, 125.0, 15.0, 4.5, 1.0),
+        ]
+    )
+    summary = marts.rows(
+        "select categories, items, revenue, freight, freight_share, average_review_score, "
+        "on_time_rate, top_category, top_category_share from mart.product_summary"
+    )
+    # Review: (4.0 * 5 + 11/3 * 3 + 4.5 * 3) / 11 items; on time: (0.75 * 5 + 2/3 * 3 + 1 * 3) / 11.
+    assert floats(summary) == approx_rows(
+        [
+            (
+                3,
+                11,
+                785.0,
+                85.0,
+                85 / 870,
+                44.5 / 11,
+                8.75 / 11,
+                "bed_bath_table",
+                400 / 785,
+            )
+        ]
+    )
+
+
+def test_summaries_have_no_row_before_the_first_order(new_warehouse):
+    new_warehouse.build_marts(DS)
+    for view in ("executive_summary", "customer_summary", "product_summary"):
+        assert new_warehouse.rows(f"select * from mart.{view}") == [], view
+
+
+def test_operational_latest_checks_and_daily_figures(new_warehouse):
+    loads = [
+        # run, date, entity, in, out, quarantined, loaded, at
+        ("run1", "2024-04-01", "orders", 10, 8, 2, 8, "2024-04-01 02:10:00"),
+        ("run1", "2024-04-01", "customers", 5, 5, 0, 4, "2024-04-01 02:11:00"),
+        ("run2", "2024-04-02", "orders", 20, 19, 1, 19, "2024-04-02 02:10:00"),
+    ]
+    new_warehouse.insert(
+        "ops.load_log",
+        [
+            dict(
+                zip(
+                    ("run_id", "ingest_date", "entity", "rows_in", "rows_out")
+                    + ("rows_quarantined", "rows_loaded", "loaded_at"),
+                    row,
+                    strict=True,
+                )
+            )
+            for row in loads
+        ],
+    )
+    checks = [
+        ("run1", "2024-04-01", "orders_unique", "pass", "block", "2024-04-01 02:20:00"),
+        ("run1", "2024-04-01", "items_known", "fail", "warn", "2024-04-01 02:20:00"),
+        ("run1", "2024-04-01", "loads_fresh", "fail", "block", "2024-04-01 02:21:00"),
+        # A manual re-run of the date later that morning: its pass replaces run1's failure.
+        ("manual1", "2024-04-01", "items_known", "pass", "warn", "2024-04-01 09:00:00"),
+        # Checks of a date whose loads are not recorded.
+        ("run3", "2024-04-03", "orders_unique", "fail", "block", "2024-04-03 02:20:00"),
+    ]
+    new_warehouse.insert(
+        "ops.quality_results",
+        [
+            {
+                "run_id": run,
+                "ingest_date": ds,
+                "node_id": "check_warehouse",
+                "check_name": name,
+                "check_type": "sql",
+                "status": status,
+                "severity": severity,
+                "checked_at": at,
+            }
+            for run, ds, name, status, severity, at in checks
+        ],
+    )
+    new_warehouse.build_marts(DS)
+    latest = new_warehouse.rows(
+        "select ingest_date, check_name, run_id, status from mart.operational_checks_latest "
+        "order by ingest_date, check_name"
+    )
+    assert latest == [
+        (D(2024, 4, 1), "items_known", "manual1", "pass"),
+        (D(2024, 4, 1), "loads_fresh", "run1", "fail"),
+        (D(2024, 4, 1), "orders_unique", "run1", "pass"),
+        (D(2024, 4, 3), "orders_unique", "run3", "fail"),
+    ]
+    daily = new_warehouse.rows(
+        "select ingest_date, rows_in, rows_quarantined, rows_out, rows_loaded, entities, "
+        "reconciled_entities, quarantine_rate, checks, checks_passed, blocking_failures, warnings "
+        "from mart.operational_daily order by ingest_date"
+    )
+    # 2024-04-01: customers lost a row on load (5 clean, 4 loaded), so 1 of 2 reconciled; the
+    # re-run's pass leaves one blocking failure and no warning.
+    assert daily == approx_rows(
+        [
+            (D(2024, 4, 1), 15, 2, 13, 12, 2, 1, 2 / 15, 3, 2, 1, 0),
+            (D(2024, 4, 2), 20, 1, 19, 19, 1, 1, 0.05, 0, 0, 0, 0),
+            (D(2024, 4, 3), None, None, None, None, 0, 0, None, 1, 0, 1, 0),
+        ]
+    )

@@ -34,11 +34,20 @@ def test_every_sql_file_runs_on_duckdb_in_pipeline_order(new_warehouse):
     assert [m for (m,) in marts] == [
         "customer_cohorts",
         "customer_rfm",
+        "customer_segments",
+        "customer_summary",
         "executive_monthly",
+        "executive_months",
+        "executive_states",
+        "executive_summary",
+        "operational_checks_latest",
+        "operational_daily",
         "operational_loads",
         "operational_quality",
         "operational_runs",
         "product_categories",
+        "product_category_sales",
+        "product_summary",
     ]
 
 

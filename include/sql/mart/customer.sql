@@ -131,3 +131,40 @@ select
     count(*)::float / max(count(*)) over (partition by cohort_month) as retention
 from activity
 group by cohort_month, months_since;
+
+-- One row over all customers (none before the first order): repeat and churn shares and the
+-- lifetime value's mean and median.
+create or replace view mart.customer_summary as
+with totals as (
+    select
+        count(*) as customers,
+        sum(case when is_repeat then 1 else 0 end) as repeat_customers,
+        sum(case when is_churned then 1 else 0 end) as churned_customers,
+        sum(case when is_repeat then 1 else 0 end)::float / nullif(count(*), 0) as repeat_rate,
+        sum(case when is_churned then 1 else 0 end)::float / nullif(count(*), 0) as churn_share,
+        avg(lifetime_value) as average_lifetime_value,
+        percentile_cont(0.5) within group (order by lifetime_value) as median_lifetime_value
+    from mart.customer_rfm
+)
+
+select
+    customers,
+    repeat_customers,
+    churned_customers,
+    repeat_rate,
+    churn_share,
+    average_lifetime_value,
+    median_lifetime_value
+from totals
+where customers > 0;
+
+-- One row per RFM segment: its size, value and how long ago its customers last ordered.
+create or replace view mart.customer_segments as
+select
+    segment,
+    count(*) as customers,
+    sum(lifetime_value) as lifetime_value,
+    avg(lifetime_value) as average_lifetime_value,
+    avg(recency_days::float) as average_recency_days
+from mart.customer_rfm
+group by segment;

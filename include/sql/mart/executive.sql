@@ -32,3 +32,72 @@ select
             ) - 1
     end as revenue_growth
 from monthly;
+
+-- The same figures over all states, one row per month: growth is against the calendar month
+-- before (none when that month sold nothing).
+create or replace view mart.executive_months as
+with monthly as (
+    select
+        month_start,
+        sum(orders) as orders,
+        sum(revenue) as revenue,
+        sum(freight) as freight
+    from mart.executive_monthly
+    group by month_start
+)
+
+select
+    month_start,
+    orders,
+    revenue,
+    freight,
+    revenue / nullif(orders, 0) as average_order_value,
+    case
+        when lag(month_start) over (order by month_start) = dateadd(month, -1, month_start)
+            then revenue / nullif(lag(revenue) over (order by month_start), 0) - 1
+    end as revenue_growth
+from monthly;
+
+-- All months by customer state: revenue, its share of the total and the state's rank.
+create or replace view mart.executive_states as
+with by_state as (
+    select
+        customer_state,
+        sum(orders) as orders,
+        sum(revenue) as revenue
+    from mart.executive_monthly
+    group by customer_state
+)
+
+select
+    customer_state,
+    orders,
+    revenue,
+    revenue / nullif(sum(revenue) over (), 0) as revenue_share,
+    rank() over (order by revenue desc) as revenue_rank
+from by_state;
+
+-- One row over all months (none before the first order): the headline figures.
+create or replace view mart.executive_summary as
+with totals as (
+    select
+        count(*) as months,
+        min(month_start) as first_month,
+        max(month_start) as last_month,
+        sum(orders) as orders,
+        sum(revenue) as revenue,
+        sum(freight) as freight,
+        sum(revenue) / nullif(sum(orders), 0) as average_order_value
+    from mart.executive_months
+)
+
+select
+    months,
+    first_month,
+    last_month,
+    orders,
+    revenue,
+    freight,
+    average_order_value
+from totals
+where months > 0;

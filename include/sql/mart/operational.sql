@@ -72,3 +72,95 @@ select
     coalesce(c.warnings, 0) as warnings
 from loads as l
 left join checks as c on l.run_id = c.run_id;
+
+-- The latest result of every check per logical date: a re-run records its checks again, and
+-- only its result counts.
+create or replace view mart.operational_checks_latest as
+with ranked as (
+    select
+        ingest_date,
+        run_id,
+        node_id,
+        check_name,
+        check_type,
+        table_name,
+        observed,
+        threshold,
+        status,
+        severity,
+        checked_at,
+        row_number() over (
+            partition by ingest_date, node_id, check_name
+            order by checked_at desc, run_id desc
+        ) as recency
+    from ops.quality_results
+)
+
+select
+    ingest_date,
+    run_id,
+    node_id,
+    check_name,
+    check_type,
+    table_name,
+    observed,
+    threshold,
+    status,
+    severity,
+    checked_at
+from ranked
+where recency = 1;
+
+-- One row per logical date: rows through the stages of its loads and the outcome of its checks'
+-- latest results. A date with checks but no load yet has no row figures.
+create or replace view mart.operational_daily as
+with loads as (
+    select
+        ingest_date,
+        count(*) as entities,
+        sum(case when is_reconciled then 1 else 0 end) as reconciled_entities,
+        sum(rows_in) as rows_in,
+        sum(rows_quarantined) as rows_quarantined,
+        sum(rows_out) as rows_out,
+        sum(rows_loaded) as rows_loaded
+    from mart.operational_loads
+    group by ingest_date
+),
+
+checks as (
+    select
+        ingest_date,
+        count(*) as checks,
+        sum(case when status = 'pass' then 1 else 0 end) as checks_passed,
+        sum(case when status = 'fail' and severity = 'block' then 1 else 0 end) as blocking_failures,
+        sum(case when status = 'fail' and severity = 'warn' then 1 else 0 end) as warnings
+    from mart.operational_checks_latest
+    group by ingest_date
+),
+
+dated as (
+    select ingest_date from loads
+    union all
+    select ingest_date from checks
+),
+
+dates as (
+    select distinct ingest_date from dated
+)
+
+select
+    d.ingest_date,
+    l.rows_in,
+    l.rows_quarantined,
+    l.rows_out,
+    l.rows_loaded,
+    coalesce(l.entities, 0) as entities,
+    coalesce(l.reconciled_entities, 0) as reconciled_entities,
+    l.rows_quarantined::float / nullif(l.rows_in, 0) as quarantine_rate,
+    coalesce(c.checks, 0) as checks,
+    coalesce(c.checks_passed, 0) as checks_passed,
+    coalesce(c.blocking_failures, 0) as blocking_failures,
+    coalesce(c.warnings, 0) as warnings
+from dates as d
+left join loads as l on d.ingest_date = l.ingest_date
+left join checks as c on d.ingest_date = c.ingest_date;

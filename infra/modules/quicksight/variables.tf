@@ -90,6 +90,28 @@ variable "datasets" {
         { name = "is_repeat", type = "BOOLEAN" },
       ]
     }
+    customer_segments = {
+      view = "customer_segments"
+      columns = [
+        { name = "segment", type = "STRING" },
+        { name = "customers", type = "INTEGER" },
+        { name = "lifetime_value", type = "DECIMAL" },
+        { name = "average_lifetime_value", type = "DECIMAL" },
+        { name = "average_recency_days", type = "DECIMAL" },
+      ]
+    }
+    customer_summary = {
+      view = "customer_summary"
+      columns = [
+        { name = "customers", type = "INTEGER" },
+        { name = "repeat_customers", type = "INTEGER" },
+        { name = "churned_customers", type = "INTEGER" },
+        { name = "repeat_rate", type = "DECIMAL" },
+        { name = "churn_share", type = "DECIMAL" },
+        { name = "average_lifetime_value", type = "DECIMAL" },
+        { name = "median_lifetime_value", type = "DECIMAL" },
+      ]
+    }
     executive_monthly = {
       view = "executive_monthly"
       columns = [
@@ -100,6 +122,72 @@ variable "datasets" {
         { name = "freight", type = "DECIMAL" },
         { name = "average_order_value", type = "DECIMAL" },
         { name = "revenue_growth", type = "DECIMAL" },
+      ]
+    }
+    executive_months = {
+      view = "executive_months"
+      columns = [
+        { name = "month_start", type = "DATETIME" },
+        { name = "orders", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "freight", type = "DECIMAL" },
+        { name = "average_order_value", type = "DECIMAL" },
+        { name = "revenue_growth", type = "DECIMAL" },
+      ]
+    }
+    executive_states = {
+      view = "executive_states"
+      columns = [
+        { name = "customer_state", type = "STRING" },
+        { name = "orders", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "revenue_share", type = "DECIMAL" },
+        { name = "revenue_rank", type = "INTEGER" },
+      ]
+    }
+    executive_summary = {
+      view = "executive_summary"
+      columns = [
+        { name = "months", type = "INTEGER" },
+        { name = "first_month", type = "DATETIME" },
+        { name = "last_month", type = "DATETIME" },
+        { name = "orders", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "freight", type = "DECIMAL" },
+        { name = "average_order_value", type = "DECIMAL" },
+      ]
+    }
+    operational_checks_latest = {
+      view = "operational_checks_latest"
+      columns = [
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "run_id", type = "STRING" },
+        { name = "node_id", type = "STRING" },
+        { name = "check_name", type = "STRING" },
+        { name = "check_type", type = "STRING" },
+        { name = "table_name", type = "STRING" },
+        { name = "observed", type = "DECIMAL" },
+        { name = "threshold", type = "DECIMAL" },
+        { name = "status", type = "STRING" },
+        { name = "severity", type = "STRING" },
+        { name = "checked_at", type = "DATETIME" },
+      ]
+    }
+    operational_daily = {
+      view = "operational_daily"
+      columns = [
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "rows_in", type = "INTEGER" },
+        { name = "rows_quarantined", type = "INTEGER" },
+        { name = "rows_out", type = "INTEGER" },
+        { name = "rows_loaded", type = "INTEGER" },
+        { name = "entities", type = "INTEGER" },
+        { name = "reconciled_entities", type = "INTEGER" },
+        { name = "quarantine_rate", type = "DECIMAL" },
+        { name = "checks", type = "INTEGER" },
+        { name = "checks_passed", type = "INTEGER" },
+        { name = "blocking_failures", type = "INTEGER" },
+        { name = "warnings", type = "INTEGER" },
       ]
     }
     operational_loads = {
@@ -161,6 +249,32 @@ variable "datasets" {
         { name = "on_time_rate", type = "DECIMAL" },
         { name = "freight_share", type = "DECIMAL" },
         { name = "revenue_rank", type = "INTEGER" },
+      ]
+    }
+    product_category_sales = {
+      view = "product_category_sales"
+      columns = [
+        { name = "category", type = "STRING" },
+        { name = "orders", type = "INTEGER" },
+        { name = "items", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "freight", type = "DECIMAL" },
+        { name = "average_review_score", type = "DECIMAL" },
+        { name = "on_time_rate", type = "DECIMAL" },
+      ]
+    }
+    product_summary = {
+      view = "product_summary"
+      columns = [
+        { name = "categories", type = "INTEGER" },
+        { name = "items", type = "INTEGER" },
+        { name = "revenue", type = "DECIMAL" },
+        { name = "freight", type = "DECIMAL" },
+        { name = "freight_share", type = "DECIMAL" },
+        { name = "average_review_score", type = "DECIMAL" },
+        { name = "on_time_rate", type = "DECIMAL" },
+        { name = "top_category", type = "STRING" },
+        { name = "top_category_share", type = "DECIMAL" },
       ]
     }
   }
