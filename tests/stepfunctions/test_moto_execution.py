@@ -40,20 +40,25 @@ PREFIX = "dwh-test"
 
 
 class FakeRedshiftData:
-    def __init__(self, failed_blocking: int, fail_statements: bool = False):
+    def __init__(self, failed_blocking: int, fail_statements: int = 0):
         self.failed_blocking = failed_blocking
-        self.fail_statements = fail_statements
+        self.fail_statements = fail_statements  # how many submitted statements end FAILED
         self.sql: dict[str, list[str]] = {}
+        self.failed: set[str] = set()
 
     def handle(self, response: RedshiftDataAPIServiceResponse, action: str):
         body = json.loads(response.body or "{}")
         if action in ("ExecuteStatement", "BatchExecuteStatement"):
             sid = str(uuid.uuid4())
             self.sql[sid] = body.get("Sqls") or [body["Sql"]]
+            if len(self.failed) < self.fail_statements:
+                self.failed.add(sid)
             return 200, {}, json.dumps({"Id": sid, "CreatedAt": time.time()})
         if action == "DescribeStatement":
-            status = "FAILED" if self.fail_statements else "FINISHED"
-            return 200, {}, json.dumps({"Id": body["Id"], "Status": status})
+            if body["Id"] in self.failed:
+                error = 'ERROR: relation "staging.orders" does not exist'
+                return 200, {}, json.dumps({"Id": body["Id"], "Status": "FAILED", "Error": error})
+            return 200, {}, json.dumps({"Id": body["Id"], "Status": "FINISHED"})
         if action == "GetStatementResult":
             records = [[{"stringValue": f"check_{n}"}] for n in range(self.failed_blocking)]
             body = {"Records": records, "TotalNumRows": len(records), "ColumnMetadata": []}
@@ -282,9 +287,25 @@ def test_failing_glue_job_alerts_and_fails(aws, monkeypatch, pipeline_and_includ
     assert pipeline.pipeline in message and "EntityNotFound" in message
 
 
+def test_a_failed_statement_is_retried_as_the_pipeline_says(aws, monkeypatch, pipeline_and_include):
+    """A statement that ends FAILED is submitted again (the Task Retry covers only the API call),
+    and the run goes on when the retry succeeds."""
+    pipeline, include = pipeline_and_include
+    fake = FakeRedshiftData(failed_blocking=0, fail_statements=1)
+    install_fake_redshift(monkeypatch, fake)
+    resources = provision(pipeline)
+    result = execute(pipeline, include, resources)
+    assert result["status"] == "SUCCEEDED", result["entered"][-5:]
+    (first_failed,) = fake.failed
+    retried = [sqls for sid, sqls in fake.sql.items() if sqls == fake.sql[first_failed]]
+    assert len(retried) >= 2, "the failed statement was not submitted again"
+    assert any(e.endswith("_backoff") for e in result["entered"])
+    assert alerts(resources) == [] or all("failed" not in m for m in alerts(resources))
+
+
 def test_failing_redshift_statement_alerts_and_fails(aws, monkeypatch, pipeline_and_include):
     pipeline, include = pipeline_and_include
-    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0, fail_statements=True))
+    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0, fail_statements=10**6))
     resources = provision(pipeline)
     result = execute(pipeline, include, resources)
     assert result["status"] == "FAILED"
@@ -296,3 +317,5 @@ def test_failing_redshift_statement_alerts_and_fails(aws, monkeypatch, pipeline_
     assert not set(notify) & set(result["entered"])
     (message,) = alerts(resources)
     assert "RedshiftStatementFailed" in message
+    # The statement's own error reaches the alert, not only the node's name.
+    assert 'relation "staging.orders" does not exist' in message

@@ -206,8 +206,21 @@ class _Builder:
             state["Catch"] = self.catch()
         return state
 
-    def fail(self, error: str, cause: str) -> dict:
-        """A failure of the pipeline: a Fail state in a branch, the alert at the top level."""
+    def fail(self, error: str, cause: str, detail_path: str | None = None) -> dict:
+        """A failure of the pipeline: a Fail state in a branch, the alert at the top level.
+
+        ``detail_path`` (a JSONPath into the state's input) appends the service's own error text
+        to the cause, so the alert says why, not only where."""
+        if detail_path:
+            dynamic = f"States.Format('{_escape(cause)}: {{}}', {detail_path})"
+            if self.top_level:
+                return {
+                    "Type": "Pass",
+                    "Parameters": {"Error": error, "Cause.$": dynamic},
+                    "ResultPath": "$.error",
+                    "Next": self.on_error,
+                }
+            return {"Type": "Fail", "Error": error, "CausePath": dynamic}
         if self.top_level:
             return {
                 "Type": "Pass",
@@ -216,6 +229,51 @@ class _Builder:
                 "Next": self.on_error,
             }
         return {"Type": "Fail", "Error": error, "Cause": cause}
+
+    def retry_failed(self, node, first: str, step: str, failed: dict) -> dict:
+        """States that run the node's start call again after the service reported a failure, as
+        often as the pipeline's retries say (the Task Retry covers only the API call itself).
+        Entered at ``<id>.<step>_retry``; after the last try, ``failed``."""
+        i, count = node.id, self.p.retries_for(node).count
+        tries = f"$.{i}__{step}_tries"  # per node and step: a later node starts again from zero
+        if count == 0:
+            return {f"{i}.{step}_retry": {"Type": "Pass", "Next": f"{i}.{step}_failed"}}
+        r = self.p.retries_for(node)
+        return {
+            f"{i}.{step}_retry": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Not": {"Variable": tries, "IsPresent": True},
+                        "Next": f"{i}.{step}_first_retry",
+                    },
+                    {
+                        "Variable": f"{tries}.n",
+                        "NumericLessThan": count,
+                        "Next": f"{i}.{step}_next_retry",
+                    },
+                ],
+                "Default": f"{i}.{step}_failed",
+            },
+            f"{i}.{step}_first_retry": {
+                "Type": "Pass",
+                "Result": {"n": 1},
+                "ResultPath": tries,
+                "Next": f"{i}.{step}_backoff",
+            },
+            f"{i}.{step}_next_retry": {
+                "Type": "Pass",
+                "Parameters": {"n.$": f"States.MathAdd({tries}.n, 1)"},
+                "ResultPath": tries,
+                "Next": f"{i}.{step}_backoff",
+            },
+            f"{i}.{step}_backoff": {
+                "Type": "Wait",
+                "Seconds": max(r.delay_seconds, 1),
+                "Next": first,
+            },
+            f"{i}.{step}_failed": failed,
+        }
 
     def redshift_parameters(self) -> dict:
         target = (
@@ -241,7 +299,21 @@ class _Builder:
         i, at = node.id, f"$.{step}"
         keep = start["keep"]
         counted = {k: f"{at}.{k.removesuffix('.$')}" for k in keep if k.endswith(".$")}
-        return {
+        failed = self.fail(verdict["error"], f"{i}: {verdict['cause']}", verdict.get("detail"))
+        after_failure = f"{i}.{step}_retry"
+        states = {}
+        if "error_probe" in verdict:  # fetch the service's error text before deciding
+            states[f"{i}.{step}_error"] = self.task(
+                node,
+                probe["resource"],
+                probe["parameters"],
+                ResultSelector=verdict["error_probe"],
+                ResultPath=f"{at}_error",
+                Next=after_failure,
+            )
+            after_failure = f"{i}.{step}_error"
+        states |= self.retry_failed(node, first, step, failed)
+        return states | {
             first: self.task(
                 node,
                 start["resource"],
@@ -272,7 +344,7 @@ class _Builder:
             f"{i}.{step}_done": {
                 "Type": "Choice",
                 "Choices": [
-                    {**verdict["failed"], "Next": f"{i}.{step}_failed"},
+                    {**verdict["failed"], "Next": after_failure},
                     {**verdict["ok"], "Next": nxt},
                     {
                         "Variable": f"{at}.polls",
@@ -282,7 +354,6 @@ class _Builder:
                 ],
                 "Default": f"{i}.{step}_wait",
             },
-            f"{i}.{step}_failed": self.fail(verdict["error"], f"{i}: {verdict['cause']}"),
             f"{i}.{step}_timed_out": self.fail(
                 verdict["timeout"], f"{i}: still running after {MAX_POLLS} polls"
             ),
@@ -323,6 +394,9 @@ class _Builder:
                 },
                 "error": "RedshiftStatementFailed",
                 "cause": "a Redshift Data API statement failed or was aborted",
+                # DescribeStatement carries Error only when the statement failed: read it then.
+                "error_probe": {"Status.$": "$.Status", "Error.$": "$.Error"},
+                "detail": f"$.{step}_error.Error",
                 "timeout": "RedshiftStatementTimeout",
             },
             nxt=nxt,
