@@ -70,7 +70,10 @@ def operator_call(node, target: str) -> str:
         }[node.kind]
         return f"{cls}(" + ", ".join(f"{f}={getattr(node, f)!r}" for f in fields)
     if node.kind == "glue_crawler":
-        return f"GlueCrawlerOperator(config={{'Name': '{prefix}-{node.crawler}'}}, wait_for_completion=True"
+        return (
+            f"GlueCrawlerRunOperator(crawler_name='{prefix}-{node.crawler}', "
+            "wait_for_completion=True, fail_on_already_running=False"
+        )
     if node.kind == "glue_job":
         script_args = {
             "--ingest_date": "{{ ds }}",
@@ -122,7 +125,7 @@ HEADERS = {
     "aws": [
         "from airflow.providers.amazon.aws.notifications.sns import SnsNotifier",
         "from airflow.providers.amazon.aws.operators.glue import GlueJobOperator",
-        "from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator",
+        "from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator",
         "from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier",
         "from dwh.operators.aws import NotifyOperator, QualityGateOperator, RedshiftSqlOperator",
     ],

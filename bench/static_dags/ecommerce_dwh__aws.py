@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.sdk import DAG
 
@@ -55,9 +55,10 @@ with DAG(
         ],
         doc_md="Schemas and tables, created when missing (idempotent).",
     )
-    crawl_raw = GlueCrawlerOperator(
-        config={"Name": "{{ var.value.dwh_resource_prefix }}-raw"},
+    crawl_raw = GlueCrawlerRunOperator(
+        crawler_name="{{ var.value.dwh_resource_prefix }}-raw",
         wait_for_completion=True,
+        fail_on_already_running=False,
         task_id="crawl_raw",
         retries=2,
         retry_delay=timedelta(seconds=60),

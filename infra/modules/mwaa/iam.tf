@@ -140,8 +140,9 @@ data "aws_iam_policy_document" "execution" {
   dynamic "statement" {
     for_each = length(var.glue_crawler_arns) > 0 ? [1] : []
     content {
-      sid       = "RunGlueCrawlers"
-      actions   = ["glue:GetCrawler", "glue:StartCrawler"]
+      sid = "RunGlueCrawlers"
+      # GetCrawlerMetrics: the crawler operator's wait reads it when the crawl ends.
+      actions   = ["glue:GetCrawler", "glue:StartCrawler", "glue:GetCrawlerMetrics"]
       resources = var.glue_crawler_arns
     }
   }

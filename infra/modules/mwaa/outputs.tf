@@ -18,6 +18,11 @@ output "bucket_name" {
   value       = aws_s3_bucket.this.bucket
 }
 
+output "bucket_arn" {
+  description = "ARN of the source bucket (it logs to the access-log bucket of the storage module)."
+  value       = aws_s3_bucket.this.arn
+}
+
 output "security_group_id" {
   description = "Security group of the environment."
   value       = aws_security_group.mwaa.id

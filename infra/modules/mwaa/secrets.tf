@@ -18,17 +18,21 @@ locals {
     var.redshift.workgroup_name != "" ? { dwh_redshift_workgroup = var.redshift.workgroup_name } : {},
   )
 
-  # IAM authentication: the hook asks Redshift for temporary credentials with the execution role.
-  # (Encoded per branch so the flags stay JSON booleans.)
+  # IAM authentication: the hook asks Redshift for temporary credentials with the execution role,
+  # then hands every key of this extra to redshift_connector.connect(), so the keys are that
+  # driver's parameter names: `region` (not boto's region_name), and `db_user`, which its IAM
+  # mode requires. (Encoded per branch so the flags stay JSON booleans.)
   redshift_extra = jsondecode(var.redshift.workgroup_name != "" ? jsonencode({
     iam                   = true
     is_serverless         = true
     serverless_work_group = var.redshift.workgroup_name
-    region_name           = local.region
+    region                = local.region
+    db_user               = var.redshift.admin_username
     }) : jsonencode({
     iam                = true
     cluster_identifier = var.redshift.cluster_id
-    region_name        = local.region
+    region             = local.region
+    db_user            = var.redshift.admin_username
   }))
 
   connections = {

@@ -57,6 +57,8 @@ module "storage" {
   raw_retention_days = var.raw_retention_days
   log_retention_days = var.log_retention_days
   enable_replication = var.enable_replication
+  # The MWAA bucket logs to the same access-log bucket, whose policy admits named sources only.
+  log_source_bucket_arns = [module.mwaa.bucket_arn]
 }
 
 locals {

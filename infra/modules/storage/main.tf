@@ -318,7 +318,7 @@ data "aws_iam_policy_document" "access_logs" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [for b in aws_s3_bucket.this : b.arn]
+      values   = concat([for b in aws_s3_bucket.this : b.arn], var.log_source_bucket_arns)
     }
   }
 }

@@ -48,3 +48,9 @@ variable "replicated_buckets" {
     error_message = "replicated_buckets may only name raw, processed, scripts or logs."
   }
 }
+
+variable "log_source_bucket_arns" {
+  description = "Buckets of other modules (the MWAA bucket) that deliver server access logs to the access-log bucket."
+  type        = list(string)
+  default     = []
+}

@@ -8,7 +8,7 @@ literals; see README "Configuration on MWAA".
 from __future__ import annotations
 
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerOperator
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.sdk import BaseOperator
@@ -59,6 +59,11 @@ class RedshiftSqlOperator(RedshiftDataOperator):
         kwargs.setdefault("cluster_identifier", var("redshift_cluster_id"))
         kwargs.setdefault("database", var("redshift_database"))
         kwargs.setdefault("secret_arn", var("redshift_secret_arn"))
+        # Every try submits the SQL again. The provider's default (durable) keeps the statement id
+        # in task state and, when a clear or retry finds that statement FINISHED, returns without
+        # running anything: "fix the data and clear load_*" would then change nothing. The node's
+        # statements are one idempotent transaction, so running them again is always safe.
+        kwargs.setdefault("durable", False)
         super().__init__(**kwargs)
 
     def execute(self, context):
@@ -123,8 +128,13 @@ class NotifyOperator(BaseOperator):
 
 
 def glue_crawler(d: kinds.GlueCrawler, **kw):
-    return GlueCrawlerOperator(
-        config={"Name": d.resource(var("resource_prefix"))}, wait_for_completion=True, **kw
+    return GlueCrawlerRunOperator(
+        crawler_name=d.resource(var("resource_prefix")),
+        wait_for_completion=True,
+        # A retry that finds the crawl of the failed try still running waits for it instead of
+        # failing on CrawlerRunningException.
+        fail_on_already_running=False,
+        **kw,
     )
 
 
