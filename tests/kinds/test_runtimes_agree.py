@@ -40,7 +40,7 @@ def pipeline():
 
 @pytest.fixture(scope="module")
 def machine(pipeline) -> dict:
-    return {name: state for name, state in walk_states(compile_pipeline(pipeline))}
+    return dict(walk_states(compile_pipeline(pipeline)))
 
 
 @pytest.fixture
