@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from olist_contract import ENTITIES
 
+# Tables every load writes. The loads of one run go in parallel, and Redshift's serializable
+# isolation aborts one of two transactions that read and write the same table concurrently
+# (error 1023): each load takes the documented explicit lock first, in one order for all.
+SHARED_TABLES = ("ops.glue_metrics", "ops.load_log")
+
 
 def _check(entity: str, table: str) -> None:
     if entity not in ENTITIES:
@@ -23,6 +28,7 @@ def redshift_load_statements(entity: str, table: str) -> list[str]:
     _check(entity, table)
     where = f"entity = '{entity}' and ingest_date = '{{{{ ds }}}}'"
     return [
+        f"lock {', '.join(sorted(SHARED_TABLES))}",
         f"delete from {table}",
         f"copy {table} from '{{{{ processed_uri }}}}/{entity}/ingest_date={{{{ ds }}}}/' "
         "iam_role '{{ iam_role_arn }}' format as parquet",

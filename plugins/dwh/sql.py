@@ -28,7 +28,10 @@ SAMPLE_CONTEXT = {
     "iam_role_arn": "arn:aws:iam::000000000000:role/copy",
     "glue_database": "dwh_dev_raw",
 }
-REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|create\s+external\s+schema)\b", re.I)
+# LOCK serialises concurrent Redshift transactions; the local warehouse holds a file lock instead.
+REDSHIFT_ONLY = re.compile(
+    r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+schema)\b", re.I
+)
 
 
 def local_context(ds: str, run_id: str, processed_uri: str = "") -> dict:

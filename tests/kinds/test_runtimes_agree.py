@@ -214,7 +214,7 @@ def test_the_crawler_is_named_the_same_on_aws_and_in_step_functions(
     task = dag.get_task(node.id)
     rendered(task, dag)
     name = kinds.resource_name(PREFIX, node.crawler)
-    assert task.config["Name"] == name
+    assert task.crawler_name == name
     assert evaluate(machine[node.id]["Parameters"], sfn_input())["Name"] == name
 
 
