@@ -289,3 +289,17 @@ def test_startup_script_is_valid_bash_and_derives_paths_from_airflow_home():
         text=True,
     )
     assert done.stdout.strip() == "/opt/af/dags/include|/opt/af/dags/include/glue"
+
+
+def test_one_orchestrator_is_scheduled_by_default():
+    """Airflow runs every pipeline on its schedule; the Step Functions twin must not as well."""
+    from infra_support import INFRA
+
+    found = {}
+    for path in sorted(INFRA.rglob("variables.tf")):
+        for entry in parse_hcl(path).get("variable", []):
+            for name, body in entry.items():
+                if name in ("stepfunctions_schedule_state", "schedule_state"):
+                    found[f"{path.relative_to(INFRA)}:{name}"] = body.get("default")
+    assert len(found) >= 3, found
+    assert set(found.values()) == {"DISABLED"}, found

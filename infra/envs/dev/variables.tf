@@ -16,9 +16,9 @@ variable "project" {
 }
 
 variable "stepfunctions_schedule_state" {
-  description = "ENABLED or DISABLED: whether EventBridge Scheduler starts the state machines."
+  description = "ENABLED or DISABLED: whether EventBridge Scheduler starts the state machines. DISABLED by default: MWAA runs the same pipelines, and one orchestrator is active per environment."
   type        = string
-  default     = "ENABLED"
+  default     = "DISABLED"
 }
 
 variable "alert_emails" {

@@ -61,7 +61,7 @@ variable "kms_key_arn" {
 variable "schedule_state" {
   description = "ENABLED runs the state machines on their schedules; DISABLED keeps the schedules but runs nothing (Airflow alone orchestrates)."
   type        = string
-  default     = "ENABLED"
+  default     = "DISABLED"
 
   validation {
     condition     = contains(["ENABLED", "DISABLED"], var.schedule_state)

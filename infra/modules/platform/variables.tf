@@ -159,9 +159,9 @@ variable "slack_webhook_url" {
 # --- orchestration and alerts ---
 
 variable "stepfunctions_schedule_state" {
-  description = "ENABLED or DISABLED: whether the Step Functions schedules start executions."
+  description = "ENABLED or DISABLED: whether the Step Functions schedules start executions. DISABLED by default: Airflow (MWAA) runs the same pipelines, and one orchestrator is active per environment; enable this only where MWAA's schedule is off."
   type        = string
-  default     = "ENABLED"
+  default     = "DISABLED"
 }
 
 variable "alert_emails" {
