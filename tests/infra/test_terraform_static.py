@@ -293,7 +293,6 @@ def test_startup_script_is_valid_bash_and_derives_paths_from_airflow_home():
 
 def test_one_orchestrator_is_scheduled_by_default():
     """Airflow runs every pipeline on its schedule; the Step Functions twin must not as well."""
-    from infra_support import INFRA
 
     found = {}
     for path in sorted(INFRA.rglob("variables.tf")):
