@@ -1,0 +1,141 @@
+"""The generated state machine, run with data on moto's Step Functions interpreter.
+
+moto interprets the ASL itself and makes the service calls with boto3; what it cannot do is
+filled in here, and only that:
+
+- Wait states and Retry intervals really sleep in moto: both are made instant (the states still
+  run, the retries still happen).
+- moto does not map the Step Functions SDK name ``redshiftdata`` to boto's ``redshift-data``.
+- moto hands SDK responses to the interpreter with Python datetimes, which its own history cannot
+  serialise: responses pass through JSON first, as AWS returns timestamps as text.
+- moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state; the wait is replaced by polling the
+  run (which :mod:`.glue` executes on local PySpark) until it ends, failing the state as Step
+  Functions does when the run did not succeed.
+
+The Redshift statements run on DuckDB (:mod:`.redshift`), every call is recorded for the IAM check.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import types
+from pathlib import Path
+
+from dwh_tools.rehearsal import seed
+
+REGION = seed.REGION
+
+
+class _JsonSafeClient:
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            return json.loads(json.dumps(attr(*args, **kwargs), default=str))
+
+        return call
+
+
+def _glue_sync(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+    import boto3
+
+    from dwh_tools.rehearsal import glue
+
+    started = env.stack.pop()
+    client = boto3.client("glue", region_name=REGION)
+    run = glue.finished_job_run(client, normalised_parameters["JobName"], started["JobRunId"])
+    if run["JobRunState"] != "SUCCEEDED":
+        raise RuntimeError(
+            f"Glue job run {run['JobRunState']}: {run.get('ErrorMessage', 'no error message')}"
+        )
+    env.stack.append(json.loads(json.dumps(run, default=str)))
+
+
+def _patch_interpreter(patcher) -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service,
+        state_task_service_glue,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk as aws_sdk,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    patcher.setattr(wait_function.WaitFunction, "_wait_interval", lambda self, env, s: None)
+    patcher.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda seconds: None))
+    overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
+    overrides["redshiftdata"] = "redshift-data"
+    real = aws_sdk.boto_client_for
+    patcher.setattr(aws_sdk, "boto_client_for", lambda *a, **k: _JsonSafeClient(real(*a, **k)))
+    patcher.setattr(
+        state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern", _glue_sync
+    )
+
+
+def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
+    import boto3
+    from moto import mock_aws
+
+    from dwh.graph import load_all
+    from dwh_tools.compile_stepfunctions import output_path
+    from dwh_tools.rehearsal import glue, iam
+    from dwh_tools.rehearsal.redshift import DuckRedshift
+    from dwh_tools.rehearsal.runtimes import _alerts, _denials, _Patcher
+
+    result_pipelines = load_all().pipelines
+    pipelines = list(result_pipelines.values())
+    pipeline = result_pipelines[pipeline_name]
+    patcher = _Patcher()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        env = seed.create(pipelines, raw_dir)
+        recorder = iam.Recorder(account_id=seed.ACCOUNT).install()
+        role = f"state_machine[{pipeline_name}]"
+        recorder.clients_created_by("moto.stepfunctions", role)
+        glue_runs = glue.install(work / "mirror")
+        redshift = DuckRedshift(work / "redshift.duckdb")
+        redshift.install(patcher)
+        _patch_interpreter(patcher)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        # The committed, generated definition is what Terraform deploys.
+        definition = output_path(pipeline).read_text()
+        arn = sfn.create_state_machine(
+            name=f"{env.prefix}-{pipeline_name}",
+            definition=definition,
+            roleArn=env.roles["stepfunctions"],
+        )["stateMachineArn"]
+        t0 = time.monotonic()
+        execution = sfn.start_execution(
+            stateMachineArn=arn, input=json.dumps(env.execution_input(ds))
+        )["executionArn"]
+        while True:
+            desc = sfn.describe_execution(executionArn=execution)
+            if desc["status"] != "RUNNING" or time.monotonic() - t0 > 3600:
+                break
+            time.sleep(0.2)
+        history = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        entered = [
+            e["stateEnteredEventDetails"]["name"]
+            for e in history
+            if "stateEnteredEventDetails" in e
+        ]
+        result = {
+            "runtime": "state machine",
+            "seconds": round(time.monotonic() - t0, 1),
+            "status": desc["status"],
+            "error": desc.get("error"),
+            "cause": desc.get("cause"),
+            "last_states": entered[-8:],
+            "alerts": _alerts(env),
+            "glue_runs": len(glue_runs.runs()),
+            "denied": _denials(recorder, env, pipelines, [role]),
+        }
+        glue.uninstall()
+        patcher.undo()
+    return result
