@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import types
 
 import boto3
@@ -239,3 +240,50 @@ def test_crawler_operators_wait_and_metrics_answer(aws):
         run_operator(recrawl)
     assert aws.rehearsal.crawls()[-1].error == message
     assert [r.state for r in aws.rehearsal.crawls()] == ["COMPLETED", "FAILED", "FAILED"]
+
+
+def test_step_functions_glue_sync_task_runs_the_job(aws, monkeypatch):
+    """moto's interpreter starts the run; the .sync wait (moto cannot finish it) polls to the end."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue,
+    )
+
+    def glue_sync(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+        started = env.stack.pop()
+        run = glue_rehearsal.finished_job_run(aws.glue, started["JobName"], started["JobRunId"])
+        if run["JobRunState"] != "SUCCEEDED":
+            raise RuntimeError(f"Glue job run ended {run['JobRunState']}: {run['ErrorMessage']}")
+        env.stack.append(json.loads(json.dumps(run, default=str)))
+
+    monkeypatch.setattr(
+        state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern", glue_sync
+    )
+    definition = {
+        "StartAt": "clean_sellers",
+        "States": {
+            "clean_sellers": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                # No --entity: the script refuses the run before Spark starts.
+                "Parameters": {"JobName": JOB, "Arguments": {"--ingest_date": DS}},
+                "End": True,
+            }
+        },
+    }
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.create_state_machine(
+            name="dwh-test-glue",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/dwh-test-sfn",
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+        for _ in range(200):
+            desc = sfn.describe_execution(executionArn=execution)
+            if desc["status"] != "RUNNING":
+                break
+            time.sleep(0.05)
+    assert desc["status"] == "FAILED"
+    assert "missing Glue argument(s) entity, run_id" in desc["cause"]
+    (record,) = aws.rehearsal.runs()
+    assert record.state == "FAILED" and record.arguments["--raw_uri"] == "s3://raw"

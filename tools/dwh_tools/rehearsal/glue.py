@@ -45,7 +45,8 @@ from moto.core.utils import utcnow
 from moto.glue import models as glue_models
 from moto.glue.responses import GlueResponse
 
-from dwh_tools.local_target.spark import get_spark, run_glue_script
+from dwh_tools.local_target import spark as local_spark
+from dwh_tools.local_target.spark import run_glue_script
 
 # Glue's own arguments: they name Glue resources, not the data the script reads or writes.
 GLUE_ARGS = {
@@ -53,10 +54,10 @@ GLUE_ARGS = {
     "--extra-jars",
     "--extra-files",
     "--TempDir",
+    "--scriptLocation",
     "--spark-event-logs-path",
     "--additional-python-modules",
     "--python-modules-installer-option",
-    "--scriptLocation",
 }
 MAX_ERROR = 4000  # AWS truncates ErrorMessage too; a Java stack trace can be long
 FINISHED_CRAWL = ("COMPLETED", "FAILED", "STOPPED")
@@ -79,6 +80,11 @@ def _md5(path: Path) -> str:
 
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+
+
+def _is_data(name: str, value) -> bool:
+    """An argument naming data in S3 (not one of Glue's own)."""
+    return name not in GLUE_ARGS and isinstance(value, str) and value.startswith("s3://")
 
 
 @dataclass
@@ -171,14 +177,13 @@ class _Mirror:
 
     def push(self, s3, scopes: list[str], buckets: set[str], since: float, record) -> None:
         """Make S3 equal to the mirror: inside the scopes, and wherever the run wrote a file."""
+        folders = [(*_split(uri), None) for uri in scopes]
+        # A write outside the expected folders still reaches S3.
+        folders += [(bucket, "", since) for bucket in buckets]
         candidates: dict[str, Path] = {}
-        for uri in scopes:
-            bucket, prefix = _split(uri)
+        for bucket, prefix, newer in folders:
             for path in self._files(self.root / bucket / prefix):
-                candidates[f"{bucket}/{path.relative_to(self.root / bucket).as_posix()}"] = path
-        for bucket in buckets:  # a write outside the expected folders still reaches S3
-            for path in self._files(self.root / bucket):
-                if path.stat().st_mtime >= since:
+                if newer is None or path.stat().st_mtime >= newer:
                     candidates[f"{bucket}/{path.relative_to(self.root / bucket).as_posix()}"] = path
         for bk, path in sorted(candidates.items()):
             digest = _md5(path)
@@ -189,28 +194,29 @@ class _Mirror:
                 record.writes.append(f"s3://{bk}")
         for uri in scopes:
             bucket, prefix = _split(uri)
-            for bk in sorted(k for k in self._known if k.startswith(f"{bucket}/{prefix}")):
+            within = f"{bucket}/{prefix.rstrip('/')}/" if prefix else f"{bucket}/"
+            for bk in sorted(k for k in self._known if k.startswith(within)):
                 if not self.path(*bk.split("/", 1)).is_file():
                     s3.delete_object(Bucket=bucket, Key=bk.split("/", 1)[1])
                     del self._known[bk]
                     record.deletes.append(f"s3://{bk}")
 
 
-class _SparkJobRun(glue_models.FakeJobRun):
-    """A moto job run whose state is the outcome of the real run, revealed as it is polled.
+class _Phased:
+    """A moto model whose states are set by the real outcome and revealed one per poll.
 
-    Instances are moto's own FakeJobRun objects with their class swapped after StartJobRun, so
-    moto's job keeps its list of runs; the attributes below are set by :meth:`GlueOnSpark._run`.
+    The objects are moto's own (their class is swapped once created), so moto keeps its lists of
+    runs and crawls; moto calls ``advance()`` each time it describes one, which is a poll here.
     """
 
     _phases: list[str]
-    _polls: int
-    error: str | None
-    finished_on: dt.datetime | None
+    _polls: int = 0
+    error: str | None = None
+    finished_on: dt.datetime | None = None
 
     @property
     def status(self) -> str:
-        # moto calls advance() before describing a run, so the first GetJobRun sees phase 0.
+        # advance() comes before the description, so the first poll sees phase 0.
         return self._phases[min(max(self._polls - 1, 0), len(self._phases) - 1)]
 
     @status.setter
@@ -221,56 +227,37 @@ class _SparkJobRun(glue_models.FakeJobRun):
         self._polls += 1
 
     def settle(self) -> None:
+        """Reveal the outcome: the work finished inside its Start call."""
         self._polls = len(self._phases)
 
+
+class _SparkJobRun(_Phased, glue_models.FakeJobRun):
     def as_dict(self) -> dict:
         data = super().as_dict()
-        state = data["JobRunState"]
-        if state in ("RUNNING", "STARTING"):
+        if data["JobRunState"] == "RUNNING":
             data.pop("CompletedOn", None)
             data["ExecutionTime"] = int((_now() - self.started_on).total_seconds())
         else:
             data["CompletedOn"] = data["LastModifiedOn"] = self.finished_on
             data["ExecutionTime"] = int((self.finished_on - self.started_on).total_seconds())
-            if state == "FAILED" and self.error:
+            if data["JobRunState"] == "FAILED" and self.error:
                 data["ErrorMessage"] = self.error
         return data
 
 
-class _LocalCrawl(glue_models.FakeCrawl):
-    """A moto crawl whose outcome is the local crawler's, revealed over successive polls."""
+class _LocalCrawl(_Phased, glue_models.FakeCrawl):
+    record: CrawlRecord | None = None
 
-    _phases: list[str]
-    _polls: int
-    error: str | None
-    finished_on: dt.datetime | None
-    record: CrawlRecord
-
-    @property
-    def status(self) -> str:
-        return self._phases[min(max(self._polls - 1, 0), len(self._phases) - 1)]
-
-    @status.setter
+    @_Phased.status.setter
     def status(self, value: str) -> None:
         # moto's StopCrawler sets STOPPING; the crawl then stops on the next poll.
-        self._phases, self._polls = [value, "STOPPED"], 1
-        self.error = None
-
-    def advance(self) -> None:
-        self._polls += 1
-
-    def settle(self) -> None:
-        self._polls = len(self._phases)
-
-    @property
-    def visible_end(self) -> dt.datetime | None:
-        return self.finished_on if self.status in FINISHED_CRAWL else None
+        self._phases, self._polls, self.error = [value, "STOPPED"], 1, None
 
     def as_dict(self) -> dict:
         data = super().as_dict()
-        data.pop("EndTime", None)
-        if self.visible_end:
-            data["EndTime"] = self.visible_end
+        data.pop("EndTime", None)  # moto shows it as soon as it is set
+        if self.status in FINISHED_CRAWL:
+            data["EndTime"] = self.finished_on
         if self.status == "FAILED" and self.error:
             data["ErrorMessage"] = self.error
         return data
@@ -304,6 +291,16 @@ def _fake_crawler_as_dict(original):
         return data
 
     return as_dict
+
+
+def _clear_spark_cache() -> None:
+    """Each Glue run is a new Spark application; the shared local session is not.
+
+    Without this, a re-read of a path is answered from a DataFrame an earlier run cached
+    (olist_transforms caches the raw read), and a rerun over a replaced file sees the old rows.
+    """
+    if local_spark._session is not None:  # no session to start just to clear it
+        local_spark._session.catalog.clearCache()
 
 
 @contextlib.contextmanager
@@ -439,7 +436,7 @@ class GlueOnSpark:
         exactly there; any other script gets the whole of every ``s3://`` argument.
         """
         data = {k: v for k, v in arguments.items() if k not in GLUE_ARGS}
-        s3_args = [v for v in data.values() if isinstance(v, str) and v.startswith("s3://")]
+        s3_args = [v for k, v in data.items() if _is_data(k, v)]
         paths = getattr(module, "_paths", None)
         scopes = s3_args
         if paths is not None:
@@ -468,11 +465,7 @@ class GlueOnSpark:
         with self._lock:
             since = time.time() - 1  # files the run writes are newer
             scopes: list[str] = []
-            buckets = {
-                _split(v)[0]
-                for k, v in arguments.items()
-                if k not in GLUE_ARGS and isinstance(v, str) and v.startswith("s3://")
-            }
+            buckets = {_split(v)[0] for k, v in arguments.items() if _is_data(k, v)}
             try:
                 if not script_uri.startswith("s3://"):
                     raise ValueError(f"job {job.name}: ScriptLocation {script_uri!r} is not on S3")
@@ -485,20 +478,15 @@ class GlueOnSpark:
                     for uri in scopes:
                         self.mirror.pull(s3, uri, record.reads, record.listed)
                     local = {
-                        k: self.mirror.to_local(v)
-                        if k not in GLUE_ARGS and isinstance(v, str) and v.startswith("s3://")
-                        else v
+                        k: self.mirror.to_local(v) if _is_data(k, v) else v
                         for k, v in arguments.items()
                     }
                     record.local_arguments = local
-                    # Each Glue run is a new Spark application; the shared local session would
-                    # otherwise answer a re-read of the same path from a DataFrame cached by an
-                    # earlier run (olist_transforms caches the raw read).
-                    get_spark().catalog.clearCache()
+                    _clear_spark_cache()
                     try:
                         record.result = run_glue_script(script, local)
                     finally:
-                        get_spark().catalog.clearCache()
+                        _clear_spark_cache()
                 record.state = "SUCCEEDED"
             except Exception as exc:
                 record.state, record.error = "FAILED", _error_text(exc)
@@ -618,6 +606,19 @@ def uninstall() -> None:
     if _current is not None:
         _current.uninstall()
         _current = None
+
+
+def finished_job_run(glue, job_name: str, run_id: str, max_polls: int = 20) -> dict:
+    """Poll GetJobRun until the run has ended, as a ``.sync`` task does; the final JobRun.
+
+    For a stand-in of moto's ``glue:startJobRun.sync`` waiting (moto 5.2.5 cannot finish it): one
+    read right after StartJobRun sees RUNNING, and would pass a run that failed.
+    """
+    for _ in range(max_polls):
+        run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+        if run["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING", "WAITING"):
+            return run
+    raise TimeoutError(f"Glue job {job_name} run {run_id} still {run['JobRunState']}")
 
 
 def runs() -> list[JobRunRecord]:
