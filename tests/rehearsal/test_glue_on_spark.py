@@ -152,6 +152,7 @@ def test_job_runs_on_spark_and_reruns_replace_the_partition(aws, polled_states):
     assert run["Arguments"]["--raw_uri"] == "s3://raw"  # the job's defaults, merged
     (record,) = aws.rehearsal.runs()
     assert record.arguments["--JOB_NAME"] == JOB and record.state == "SUCCEEDED"
+    assert record.role == "arn:aws:iam::123456789012:role/dwh-test-glue"
     assert f"s3://raw/{out}{SELLERS.file_name}" in record.reads
     assert "s3://scripts/glue/olist_transforms.py" in record.reads
     assert f"s3://processed/_metrics/{out}metrics.json" in record.writes
@@ -239,6 +240,9 @@ def test_crawler_operators_wait_and_metrics_answer(aws):
     with pytest.raises(WaiterError, match="terminal failure"):
         run_operator(recrawl)
     assert aws.rehearsal.crawls()[-1].error == message
+    assert aws.rehearsal.crawls()[0].reads == [
+        f"s3://raw/sellers/ingest_date={DS}/{SELLERS.file_name}"
+    ]
     assert [r.state for r in aws.rehearsal.crawls()] == ["COMPLETED", "FAILED", "FAILED"]
 
 

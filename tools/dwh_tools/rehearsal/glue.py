@@ -91,6 +91,7 @@ def _is_data(name: str, value) -> bool:
 class JobRunRecord:
     job_name: str
     run_id: str
+    role: str  # the job's Role, whose policy must allow the reads, writes and deletes
     script: str
     arguments: dict[str, str]  # as Glue received them (S3 URIs), with --JOB_NAME
     local_arguments: dict[str, str] = field(default_factory=dict)  # as the script got them
@@ -110,6 +111,7 @@ class JobRunRecord:
 class CrawlRecord:
     crawler_name: str
     crawl_id: str
+    role: str
     targets: list[str]
     state: str = "RUNNING"
     error: str | None = None
@@ -459,7 +461,7 @@ class GlueOnSpark:
         arguments = {**(run.arguments or {}), "--JOB_NAME": job.name}
         arguments.setdefault("--JOB_RUN_ID", run.job_run_id)
         script_uri = (job.command or {}).get("ScriptLocation", "")
-        record = JobRunRecord(job.name, run.job_run_id, script_uri, dict(arguments))
+        record = JobRunRecord(job.name, run.job_run_id, job.role, script_uri, dict(arguments))
         self._runs.append(record)
         s3 = boto3.client("s3", region_name=job.backend.region_name)
         with self._lock:
@@ -506,7 +508,7 @@ class GlueOnSpark:
         crawl.__class__ = _LocalCrawl
         crawl._phases, crawl._polls, crawl.error = ["RUNNING"], 0, None
         targets = [t["Path"] for t in (crawler.targets or {}).get("S3Targets", [])]
-        record = CrawlRecord(crawler.name, crawl.crawl_id, targets)
+        record = CrawlRecord(crawler.name, crawl.crawl_id, crawler.role, targets)
         crawl.record = record
         self._crawls.append(record)
         with self._lock:
