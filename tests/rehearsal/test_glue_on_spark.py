@@ -34,29 +34,34 @@ def aws(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
         rehearsal = glue_rehearsal.install(tmp_path / "mirror")
-        s3 = boto3.client("s3", region_name=REGION)
-        for bucket in ("scripts", "raw", "processed"):
-            s3.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
-        for script in sorted(GLUE_DIR.glob("*.py")):
-            s3.upload_file(str(script), "scripts", f"glue/{script.name}")
-        glue = boto3.client("glue", region_name=REGION)
-        glue.create_job(
-            Name=JOB,
-            Role="arn:aws:iam::123456789012:role/dwh-test-glue",
-            Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/glue/clean_entity.py"},
-            DefaultArguments={
-                "--raw_uri": "s3://raw",
-                "--processed_uri": "s3://processed",
-                "--extra-py-files": "s3://scripts/glue/olist_contract.py,"
-                "s3://scripts/glue/olist_transforms.py",
-                "--job-bookmark-option": "job-bookmark-enable",
-            },
-            GlueVersion="5.0",
-        )
-        yield types.SimpleNamespace(s3=s3, glue=glue, rehearsal=rehearsal)
-        glue_rehearsal.uninstall()
+        try:
+            yield provision(rehearsal)
+        finally:
+            glue_rehearsal.uninstall()
+
+
+def provision(rehearsal) -> types.SimpleNamespace:
+    """What the Terraform creates: buckets, the scripts in the scripts bucket, the Glue job."""
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in ("scripts", "raw", "processed"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for script in sorted(GLUE_DIR.glob("*.py")):
+        s3.upload_file(str(script), "scripts", f"glue/{script.name}")
+    glue = boto3.client("glue", region_name=REGION)
+    glue.create_job(
+        Name=JOB,
+        Role="arn:aws:iam::123456789012:role/dwh-test-glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/glue/clean_entity.py"},
+        DefaultArguments={
+            "--raw_uri": "s3://raw",
+            "--processed_uri": "s3://processed",
+            "--extra-py-files": "s3://scripts/glue/olist_contract.py,"
+            "s3://scripts/glue/olist_transforms.py",
+            "--job-bookmark-option": "job-bookmark-enable",
+        },
+        GlueVersion="5.0",
+    )
+    return types.SimpleNamespace(s3=s3, glue=glue, rehearsal=rehearsal)
 
 
 def land(s3, rows: list[str], ds: str = DS, header: list[str] | None = None) -> None:
@@ -291,3 +296,22 @@ def test_step_functions_glue_sync_task_runs_the_job(aws, monkeypatch):
     assert "missing Glue argument(s) entity, run_id" in desc["cause"]
     (record,) = aws.rehearsal.runs()
     assert record.state == "FAILED" and record.arguments["--raw_uri"] == "s3://raw"
+
+
+def test_stopped_crawl_and_unpolled_runs(aws):
+    """StopCrawler cancels the crawl; a run never polled does not block the job's next run."""
+    aws.glue.create_crawler(
+        Name=CRAWLER, Role="crawler-role", Targets={"S3Targets": [{"Path": "s3://raw/sellers/"}]}
+    )
+    aws.glue.start_crawler(Name=CRAWLER)
+    aws.glue.stop_crawler(Name=CRAWLER)
+    seen = [aws.glue.get_crawler(Name=CRAWLER)["Crawler"] for _ in range(2)]
+    assert [c["State"] for c in seen] == ["STOPPING", "READY"]
+    assert seen[1]["LastCrawl"]["Status"] == "CANCELLED"
+    (crawl,) = aws.glue.list_crawls(CrawlerName=CRAWLER)["Crawls"]
+    assert crawl["State"] == "STOPPED" and "EndTime" in crawl
+
+    # Both runs fail before Spark (no --entity); the first finished inside its StartJobRun.
+    for _ in range(2):
+        aws.glue.start_job_run(JobName=JOB, Arguments={"--ingest_date": DS})
+    assert [r.state for r in aws.rehearsal.runs()] == ["FAILED", "FAILED"]

@@ -253,7 +253,7 @@ class _LocalCrawl(_Phased, glue_models.FakeCrawl):
     @_Phased.status.setter
     def status(self, value: str) -> None:
         # moto's StopCrawler sets STOPPING; the crawl then stops on the next poll.
-        self._phases, self._polls, self.error = [value, "STOPPED"], 1, None
+        self._phases, self._polls, self.error = [value, "STOPPED"], 0, None
 
     def as_dict(self) -> dict:
         data = super().as_dict()
