@@ -22,6 +22,17 @@ backends are plain dicts without locks, a thread still writing to S3 after ``moc
 would reach the real AWS endpoints, and a failure belongs to the run that caused it. Every run and
 crawl is recorded with the S3 keys it read, wrote and deleted (:func:`runs`, :func:`crawls`), so
 the IAM policies of the Glue roles can be checked against what the jobs really touched.
+
+Use::
+
+    with mock_aws():
+        glue_on_spark = install(tmp / "mirror")   # or: with GlueOnSpark(tmp / "mirror"):
+        ...  # provision, land raw files, run the DAG or the state machine
+        records = runs()
+        uninstall()
+
+A stand-in for moto's ``glue:startJobRun.sync`` waiting should poll with
+:func:`finished_job_run`: a single GetJobRun after StartJobRun reads RUNNING.
 """
 
 from __future__ import annotations
@@ -352,9 +363,14 @@ class GlueOnSpark:
         self._saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
         setattr(owner, name, value)
 
+    _active: GlueOnSpark | None = None  # a second patch over the first would run jobs twice
+
     def install(self) -> GlueOnSpark:
-        if self._saved:
+        if GlueOnSpark._active is self:
             return self
+        if GlueOnSpark._active is not None:
+            raise RuntimeError("Glue on Spark is installed already; uninstall it first")
+        GlueOnSpark._active = self
         start_job_run = glue_models.GlueBackend.start_job_run
         start_crawler = glue_models.FakeCrawler.start_crawler
         outer = self
@@ -397,6 +413,8 @@ class GlueOnSpark:
             else:
                 setattr(owner, name, value)
         self._saved.clear()
+        if GlueOnSpark._active is self:
+            GlueOnSpark._active = None
 
     def __enter__(self) -> GlueOnSpark:
         return self.install()
