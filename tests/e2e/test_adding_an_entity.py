@@ -144,6 +144,13 @@ def test_the_adding_an_entity_recipe_works_end_to_end(tmp_path):
     machine = (repo / "infra" / "stepfunctions" / "ecommerce_dwh.asl.json").read_text()
     assert "clean_shipments" in machine and "staging.shipments" in machine
     assert (REPO / "include" / "glue" / "olist_contract.py").read_text().count("shipments") == 0
+    # A hand edit of the generated DDL is drift.
+    ddl_path = repo / "include" / "sql" / "ddl" / "02_staging_tables.sql"
+    ddl_path.write_text(ddl.replace("    parcel_count integer,", "    parcel_count varchar(64),"))
+    drift = run(repo, home, "compile", "--check")
+    assert drift.returncode == 1
+    assert "drift include/sql/ddl/02_staging_tables.sql" in drift.stderr
+    ddl_path.write_text(ddl)
 
     # 4. Land a CSV of the new entity and run the small pipeline with the real Airflow DAG.
     data = tmp_path / "data"
