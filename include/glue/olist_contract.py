@@ -17,6 +17,13 @@ DECIMAL = "decimal(12,2)"
 TIMESTAMP = "timestamp"
 DATE = "date"
 
+# Widths (bytes) of the staging varchar a STRING column lands in, unless the column sets its own.
+ID_WIDTH = 64  # Olist ids are 32 hex characters
+CODE_WIDTH = 32  # enumerated values (the Glue job quarantines any other value)
+TEXT_WIDTH = 256  # names, cities, categories
+ZIP_WIDTH = 16  # Brazilian CEP prefixes (5 digits in Olist)
+STATE_WIDTH = 8  # state codes (2 letters in Olist)
+
 ORDER_STATUSES = (
     "approved",
     "canceled",
@@ -38,6 +45,17 @@ class Column:
     accepted: tuple[str, ...] = ()  # enumeration rule, empty when free
     min_value: float | None = None  # numeric lower bound (inclusive)
     max_value: float | None = None  # numeric upper bound (inclusive)
+    width: int | None = None  # STRING only: staging varchar width in bytes (see string_width)
+
+    @property
+    def string_width(self) -> int:
+        """The staging varchar width: the column's own, else ID_WIDTH for *_id, CODE_WIDTH for
+        an enumeration, TEXT_WIDTH for the rest."""
+        if self.width is not None:
+            return self.width
+        if self.name.endswith("_id"):
+            return ID_WIDTH
+        return CODE_WIDTH if self.accepted else TEXT_WIDTH
 
 
 @dataclass(frozen=True)
@@ -119,8 +137,8 @@ ENTITIES: dict[str, Entity] = {
                 _c("review_id", required=True),
                 _c("order_id", required=True),
                 _c("review_score", INT, required=True, min_value=1, max_value=5),
-                _c("review_comment_title"),
-                _c("review_comment_message"),
+                _c("review_comment_title", width=512),
+                _c("review_comment_message", width=4096),  # free text
                 _c("review_creation_date", TIMESTAMP),
                 _c("review_answer_timestamp", TIMESTAMP),
             ),
@@ -132,9 +150,9 @@ ENTITIES: dict[str, Entity] = {
             (
                 _c("customer_id", required=True),
                 _c("customer_unique_id", required=True),
-                _c("customer_zip_code_prefix"),
+                _c("customer_zip_code_prefix", width=ZIP_WIDTH),
                 _c("customer_city"),
-                _c("customer_state"),
+                _c("customer_state", width=STATE_WIDTH),
             ),
             natural_key=("customer_id",),
         ),
@@ -160,9 +178,9 @@ ENTITIES: dict[str, Entity] = {
             "olist_sellers_dataset",
             (
                 _c("seller_id", required=True),
-                _c("seller_zip_code_prefix"),
+                _c("seller_zip_code_prefix", width=ZIP_WIDTH),
                 _c("seller_city"),
-                _c("seller_state"),
+                _c("seller_state", width=STATE_WIDTH),
             ),
             natural_key=("seller_id",),
         ),
@@ -170,11 +188,11 @@ ENTITIES: dict[str, Entity] = {
             "geolocation",
             "olist_geolocation_dataset",
             (
-                _c("geolocation_zip_code_prefix", required=True),
+                _c("geolocation_zip_code_prefix", width=ZIP_WIDTH, required=True),
                 _c("geolocation_lat", DOUBLE, min_value=-90, max_value=90),
                 _c("geolocation_lng", DOUBLE, min_value=-180, max_value=180),
                 _c("geolocation_city"),
-                _c("geolocation_state"),
+                _c("geolocation_state", width=STATE_WIDTH),
             ),
             # Olist repeats a zip prefix with many coordinates; the exact row is the key.
             natural_key=(

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from dwh import config, kinds
+from dwh import config, for_each_entity, kinds
 
 NODE_ID = r"^[a-z][a-z0-9_]{0,62}$"
 ALERT_CHANNELS = kinds.CHANNELS
@@ -369,6 +369,10 @@ def load_pipeline(path: Path, include_dir: Path | None = None) -> Pipeline:
     if not isinstance(raw, dict):
         raise PipelineError(path, ["field '(file)': expected a mapping at the top level"])
     try:
+        raw = for_each_entity.expand(raw)  # per-entity templates become ordinary nodes
+    except for_each_entity.TemplateError as exc:
+        raise PipelineError(path, exc.problems) from None
+    try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{_location(raw, e['loc'], e['type'])}: {e['msg']}" for e in exc.errors()]
@@ -412,4 +416,4 @@ def json_schema() -> dict:
     schema = Pipeline.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "dwh pipeline"
-    return schema
+    return for_each_entity.publish(schema, NODE_KINDS)

@@ -29,9 +29,7 @@ SAMPLE_CONTEXT = {
     "glue_database": "dwh_dev_raw",
 }
 # LOCK serialises concurrent Redshift transactions; the local warehouse holds a file lock instead.
-REDSHIFT_ONLY = re.compile(
-    r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+schema)\b", re.I
-)
+REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+schema)\b", re.I)
 
 
 def local_context(ds: str, run_id: str, processed_uri: str = "") -> dict:

@@ -154,3 +154,39 @@ def test_land_copies_olist_files_and_refuses_other_names(tmp_path):
     with pytest.raises(ValueError, match="orders_export.csv"):
         land(src, tmp_path / "raw", "2024-02-02")
     assert not (tmp_path / "raw" / "orders" / "ingest_date=2024-02-02").exists()
+
+
+def test_a_contract_entity_without_a_generator_gets_valid_rows(tmp_path, monkeypatch):
+    """Adding an entity to the contract is enough for sample data: every row passes the rules."""
+    import olist_contract as oc
+    from olist_transforms import clean, read_raw
+
+    from dwh_tools import datagen
+    from dwh_tools.local_target.spark import get_spark
+
+    shipments = oc.Entity(
+        "shipments",
+        "fixture_shipments",
+        (
+            oc.Column("shipment_id", oc.STRING, required=True),
+            oc.Column("order_id", oc.STRING, required=True),
+            oc.Column("carrier", oc.STRING, accepted=("correios", "jadlog")),
+            oc.Column("parcel_count", oc.INT, min_value=1),
+            oc.Column("weight_kg", oc.DOUBLE, min_value=0, max_value=50),
+            oc.Column("declared_value", oc.DECIMAL, min_value=0),
+            oc.Column("shipped_at", oc.TIMESTAMP),
+            oc.Column("delivered_at", oc.TIMESTAMP),
+        ),
+        natural_key=("shipment_id",),
+        timestamp_order=(("shipped_at", "delivered_at"),),
+    )
+    monkeypatch.setitem(datagen.ENTITIES, "shipments", shipments)
+    counts = generate(tmp_path, DS, scale=0.01, seed=1)
+    assert counts["shipments"] >= 5
+    assert counts["orders"] == generate(tmp_path / "again", DS, scale=0.01, seed=1)["orders"]
+    path = tmp_path / "shipments" / f"ingest_date={DS}" / "fixture_shipments.csv"
+    with path.open() as fh:
+        assert next(csv.reader(fh)) == shipments.column_names
+    good, bad = clean(shipments, read_raw(get_spark(), shipments, str(path)))
+    assert bad.count() == 0, bad.select("_rule", "_reason").collect()
+    assert good.count() == counts["shipments"]

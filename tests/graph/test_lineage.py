@@ -25,7 +25,9 @@ def _errors(directory: Path, include_dir: Path | None = None) -> dict:
 
 def _ecommerce_with(tmp_path: Path, change) -> Path:
     doc = yaml.safe_load(ECOMMERCE.read_text())
-    nodes = {n["id"]: n for n in doc["nodes"]}
+    # The per-entity nodes are templates (for_each_entity): a change to one changes every entity.
+    templates = doc.get("for_each_entity", {}).get("nodes", [])
+    nodes = {n["id"]: n for n in [*doc["nodes"], *templates]}
     change(nodes)
     path = tmp_path / "ecommerce_dwh.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -90,7 +92,7 @@ def test_committed_pipelines_have_their_sql_dependencies_upstream(directory, inc
         ),
         # A change needs the table created upstream: the DDL is no reader's concern here.
         (
-            "load_orders",
+            "load_{entity}",
             "create_warehouse_schema",
             "node 'load_orders' field 'depends_on': its load writes staging.orders, created by "
             "create_warehouse_schema, which is not upstream",

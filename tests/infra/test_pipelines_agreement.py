@@ -20,6 +20,7 @@ from infra_support import (
     resource,
 )
 
+from dwh.for_each_entity import expand
 from dwh.graph import GlueCrawlerNode, GlueJobNode, Pipeline, pipeline_files
 
 PIPELINE_DIRS = {
@@ -32,7 +33,7 @@ def models(directory: Path) -> dict[str, Pipeline]:
     """The typed pipelines of a folder. Only the model is validated: whether the SQL files they
     name exist is `dwh validate`'s business, not Terraform's."""
     return {
-        p.stem: Pipeline.model_validate(yaml.safe_load(p.read_text()))
+        p.stem: Pipeline.model_validate(expand(yaml.safe_load(p.read_text())))
         for p in pipeline_files(directory)
     }
 

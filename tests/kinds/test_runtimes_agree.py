@@ -303,10 +303,8 @@ def test_outbox_is_not_a_channel(tmp_path):
 def test_a_node_cannot_override_the_reserved_glue_arguments(tmp_path):
     text = (config.PIPELINES_DIR / "ecommerce_dwh.yaml").read_text()
     path = tmp_path / "ecommerce_dwh.yaml"
-    path.write_text(
-        text.replace(
-            "arguments: {entity: orders}", "arguments: {entity: orders, ingest_date: x}", 1
-        )
-    )
+    template = 'arguments: {entity: "{entity}"}'
+    assert template in text
+    path.write_text(text.replace(template, 'arguments: {entity: "{entity}", ingest_date: x}'))
     with pytest.raises(PipelineError, match="node 'clean_orders' field 'arguments': .*ingest_date"):
         load_pipeline(path)

@@ -10,21 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from olist_contract import ENTITIES
+
 from dwh import config
 from dwh.graph import load_pipeline
 from dwh_tools.local_target.warehouse import Warehouse
 
-STAGING = (
-    "orders",
-    "order_items",
-    "order_payments",
-    "order_reviews",
-    "customers",
-    "products",
-    "sellers",
-    "geolocation",
-    "product_category_name_translation",
-)
+STAGING = tuple(ENTITIES)  # one staging table per contract entity
 
 PIPELINE = load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml")
 DW_FILES = PIPELINE.sql_files("dw/")
@@ -119,7 +111,7 @@ def order(
 def item(order_id: str, n: int, product_id: str, seller_id: str, price: str, freight: str) -> dict:
     return {
         "order_id": order_id,
-        "order_item_id": str(n),
+        "order_item_id": n,
         "product_id": product_id,
         "seller_id": seller_id,
         "price": price,

@@ -1,7 +1,7 @@
 """The ``dwh`` command line: validate, compile, graph, and the local-target helpers.
 
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
-dwh compile [--check]         write (or check) the state machines and the JSON Schema
+dwh compile [--check]         write (or check) the staging DDL, state machines and JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
@@ -65,9 +65,11 @@ def cmd_validate(args) -> int:
 
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh.graph import json_schema
+    from dwh_tools import staging_ddl
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
+    files[staging_ddl.output_path()] = staging_ddl.render()
     for p in pipelines.values():
         files[output_path(p)] = render_document(p)
     return files
@@ -79,11 +81,18 @@ def cmd_compile(args) -> int:
         for err in errors.values():
             print(f"error {err}", file=sys.stderr)
         return 1
+    rel = lambda p: p.relative_to(config.REPO_ROOT)  # noqa: E731
+    if not args.check:  # the state machines embed the staging DDL, so it is written first
+        from dwh_tools import staging_ddl
+
+        ddl = staging_ddl.output_path()
+        if not ddl.exists() or ddl.read_text() != staging_ddl.render():
+            ddl.write_text(staging_ddl.render())
+            print(f"wrote {rel(ddl)}")
     files = _generated(pipelines)
     expected = set(files)
     stale = {p for p in config.STEPFUNCTIONS_DIR.glob("*.asl.json") if p not in expected}
     drift = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
-    rel = lambda p: p.relative_to(config.REPO_ROOT)  # noqa: E731
     if args.check:
         for p in drift:
             print(
@@ -159,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-sql", action="store_true", help="do not check include/sql")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("compile", help="write the state machines and the JSON Schema")
+    p = sub.add_parser(
+        "compile", help="write the staging DDL, the state machines and the JSON Schema"
+    )
     p.add_argument("--check", action="store_true", help="exit 1 when a generated file drifted")
     p.set_defaults(func=cmd_compile)
 

@@ -11,6 +11,8 @@ Distributions follow Olist's: Black Friday and December peaks, fewer orders at w
 orders with one item, credit card ~74 % and boleto ~19 % of payments, review scores skewed to 5
 with low scores on late deliveries, freight growing with weight, ~97 % delivered.
 ``defect_rate`` > 0 injects the defects real extracts carry (see :func:`inject_defects`).
+An entity added to the contract without a generator here gets plain valid rows built from its
+column types and rules (:func:`_generic`), so a new entity needs no change in this module.
 The same arguments always give byte-identical files.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from olist_contract import ENTITIES
+from olist_contract import DATE, DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP
 
 # Olist: 99,441 orders by 96,096 people, so about 3.4 % of orders are a returning buyer's.
 REPEAT_SHARE = 0.034
@@ -159,6 +161,22 @@ COMMENTS = np.array(
         "Não recebi o produto.\nPéssimo atendimento",
         "Excelente; qualidade boa",
     ]
+)
+
+
+# The entities with a generator of their own above; any other contract entity gets _generic rows.
+BUILT_IN = frozenset(
+    {
+        "orders",
+        "order_items",
+        "order_payments",
+        "order_reviews",
+        "customers",
+        "products",
+        "sellers",
+        "geolocation",
+        "product_category_name_translation",
+    }
 )
 
 
@@ -470,6 +488,37 @@ def inject_defects(rng, tables: dict[str, pd.DataFrame], rate: float) -> dict[st
     return extra
 
 
+def _generic(rng, entity, n: int, day: int) -> pd.DataFrame:
+    """Rows for a contract entity with no generator of its own, from its column types and rules:
+    valid values only, ids unique per extract, timestamps in the history window."""
+    start = np.datetime64(HISTORY_START) + np.timedelta64(HISTORY_DAYS if day else 0, "D")
+    span = 86400 * (1 if day else HISTORY_DAYS)
+    cols = {}
+    for c in entity.columns:
+        low = c.min_value if c.min_value is not None else 0
+        high = c.max_value if c.max_value is not None else 1000
+        if c.accepted:
+            cols[c.name] = rng.choice(np.array(c.accepted), n)
+        elif c.type == INT:
+            key = c.name in entity.natural_key
+            start_n = int(low) + day * 1_000_000
+            cols[c.name] = np.arange(start_n, start_n + n) if key else rng.integers(low, high, n)
+        elif c.type in (DOUBLE, DECIMAL):
+            values = np.round(rng.uniform(low, high, n), 6 if c.type == DOUBLE else 2)
+            cols[c.name] = values if c.type == DOUBLE else np.char.mod("%.2f", values)
+        elif c.type in (TIMESTAMP, DATE):
+            ts = start + rng.integers(0, span, n).astype("timedelta64[s]")
+            cols[c.name] = _ts_str(ts) if c.type == TIMESTAMP else _fmt_ts(ts).astype("U10")
+        elif c.name.endswith("_id") or c.name in entity.natural_key:
+            cols[c.name] = _ids(rng, n)
+        else:
+            cols[c.name] = np.char.add(f"{c.name} ", np.arange(n).astype("U"))
+    df = pd.DataFrame(cols)
+    for earlier, later in entity.timestamp_order:  # keep the contract's order rules
+        df[[earlier, later]] = np.sort(df[[earlier, later]].to_numpy(), axis=1)
+    return df
+
+
 def generate(
     raw_root: Path,
     ds: str,
@@ -516,6 +565,10 @@ def generate(
         tables["sellers"] = u["sellers"].sample(
             max(k // 2, 1), random_state=int(rng.integers(1 << 30))
         )
+    for name, entity in ENTITIES.items():  # entities added to the contract without a generator
+        if name not in BUILT_IN:
+            size = max(int((1000 if day == 0 else 20) * scale), 5)
+            tables[name] = _generic(_rng(seed, "generic", name, day), entity, size, day)
     extra = inject_defects(rng, tables, defect_rate) if defect_rate > 0 else {}
     counts = {}
     for name, df in tables.items():

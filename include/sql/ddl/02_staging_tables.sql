@@ -1,11 +1,14 @@
--- Staging: one table per processed entity, columns in the processed Parquet order
--- (include/glue/olist_contract.py), then lineage and the ingest date partition.
--- Loads truncate and reload a table per logical date, so no keys are enforced here.
+-- Generated from include/glue/olist_contract.py by `dwh compile`: do not edit by hand.
+-- To change a staging table, change the contract and run `bin/dwh compile`
+-- (`bin/dwh compile --check` fails when this file is out of date).
+-- One table per processed entity, columns in the processed Parquet order, then lineage and the
+-- ingest date partition. Loads truncate and reload a table per logical date, so no keys are
+-- enforced here.
 
 create table if not exists staging.orders (
     order_id varchar(64),
     customer_id varchar(64),
-    order_status varchar(256),
+    order_status varchar(32),
     order_purchase_timestamp timestamp,
     order_approved_at timestamp,
     order_delivered_carrier_date timestamp,
@@ -21,7 +24,7 @@ sortkey (ingest_date);
 
 create table if not exists staging.order_items (
     order_id varchar(64),
-    order_item_id varchar(64),
+    order_item_id integer,
     product_id varchar(64),
     seller_id varchar(64),
     shipping_limit_date timestamp,
@@ -38,7 +41,7 @@ sortkey (ingest_date);
 create table if not exists staging.order_payments (
     order_id varchar(64),
     payment_sequential integer,
-    payment_type varchar(256),
+    payment_type varchar(32),
     payment_installments integer,
     payment_value decimal(12, 2),
     _source_file varchar(1024),
@@ -68,9 +71,9 @@ sortkey (ingest_date);
 create table if not exists staging.customers (
     customer_id varchar(64),
     customer_unique_id varchar(64),
-    customer_zip_code_prefix varchar(256),
+    customer_zip_code_prefix varchar(16),
     customer_city varchar(256),
-    customer_state varchar(256),
+    customer_state varchar(8),
     _source_file varchar(1024),
     _source_line bigint,
     ingest_date date not null
@@ -99,9 +102,9 @@ sortkey (ingest_date);
 
 create table if not exists staging.sellers (
     seller_id varchar(64),
-    seller_zip_code_prefix varchar(256),
+    seller_zip_code_prefix varchar(16),
     seller_city varchar(256),
-    seller_state varchar(256),
+    seller_state varchar(8),
     _source_file varchar(1024),
     _source_line bigint,
     ingest_date date not null
@@ -111,11 +114,11 @@ distkey (seller_id)
 sortkey (ingest_date);
 
 create table if not exists staging.geolocation (
-    geolocation_zip_code_prefix varchar(256),
+    geolocation_zip_code_prefix varchar(16),
     geolocation_lat double precision,
     geolocation_lng double precision,
     geolocation_city varchar(256),
-    geolocation_state varchar(256),
+    geolocation_state varchar(8),
     _source_file varchar(1024),
     _source_line bigint,
     ingest_date date not null

@@ -10,10 +10,27 @@ locals {
     for f in local.files : trimsuffix(f, ".yaml") => yamldecode(file("${var.pipelines_dir}/${f}"))
   }
 
+  # A pipeline's nodes with its for_each_entity templates expanded, as the pipeline model does
+  # (plugins/dwh/for_each_entity.py), for the fields read here: {entity} in the id and the
+  # arguments becomes each entity's name.
+  nodes = {
+    for name, p in local.pipelines : name => concat(
+      [for n in p.nodes : n],
+      flatten([
+        for t in try(p.for_each_entity.nodes, []) : [
+          for e in p.for_each_entity.entities : merge(t, {
+            id        = replace(t.id, "{entity}", e)
+            arguments = { for k, v in try(t.arguments, {}) : k => replace(tostring(v), "{entity}", e) }
+          })
+        ]
+      ])
+    )
+  }
+
   # Same defaults as the pipeline model (plugins/dwh/graph.py) for fields a node may omit.
   glue_job_nodes = flatten([
     for name, p in local.pipelines : [
-      for n in p.nodes : {
+      for n in local.nodes[name] : {
         id       = n.id
         pipeline = name
         definition = {
@@ -37,10 +54,11 @@ locals {
 
   crawler_nodes = flatten([
     for name, p in local.pipelines : [
-      for n in p.nodes : {
+      for n in local.nodes[name] : {
         crawler  = n.crawler
         pipeline = name
-        entities = n.entities
+        # "{entities}" stands for the for_each_entity list.
+        entities = try(tolist(n.entities), p.for_each_entity.entities)
       } if n.kind == "glue_crawler"
     ]
   ])
@@ -60,8 +78,8 @@ locals {
       airflow_schedule       = try(p.schedule, null)
       stepfunctions_schedule = try(p.stepfunctions_schedule, null)
       redshift_api_target    = try(p.redshift_api_target, "cluster")
-      glue_jobs              = sort(distinct([for n in p.nodes : n.id if n.kind == "glue_job"]))
-      glue_crawlers          = sort(distinct([for n in p.nodes : n.crawler if n.kind == "glue_crawler"]))
+      glue_jobs              = sort(distinct([for n in local.nodes[name] : n.id if n.kind == "glue_job"]))
+      glue_crawlers          = sort(distinct([for n in local.nodes[name] : n.crawler if n.kind == "glue_crawler"]))
     }
   }
 }

@@ -124,8 +124,22 @@ def main(argv: list[str] | None = None) -> int:
         env = _env(home)
         code = _run(
             "local target (dwh run)",
-            [py, "-m", "dwh_tools.cli", "run", "--pipeline", a.pipeline, "--ds", a.ds,
-             "--scale", str(a.scale), "--seed", str(SEED), "--defect-rate", str(DEFECT_RATE)],
+            [
+                py,
+                "-m",
+                "dwh_tools.cli",
+                "run",
+                "--pipeline",
+                a.pipeline,
+                "--ds",
+                a.ds,
+                "--scale",
+                str(a.scale),
+                "--seed",
+                str(SEED),
+                "--defect-rate",
+                str(DEFECT_RATE),
+            ],
             env,
             work / "local.log",
         )
@@ -140,8 +154,22 @@ def main(argv: list[str] | None = None) -> int:
         out = work / f"{runtime}.json"
         code = _run(
             runtime,
-            [py, "-m", "dwh_tools.rehearsal.runtimes", runtime, "--pipeline", a.pipeline,
-             "--ds", a.ds, "--raw", str(raw), "--work", str(home), "--out", str(out)],
+            [
+                py,
+                "-m",
+                "dwh_tools.rehearsal.runtimes",
+                runtime,
+                "--pipeline",
+                a.pipeline,
+                "--ds",
+                a.ds,
+                "--raw",
+                str(raw),
+                "--work",
+                str(home),
+                "--out",
+                str(out),
+            ],
             env,
             work / f"{runtime}.log",
         )
@@ -183,7 +211,10 @@ def report(results: dict[str, dict]) -> list[str]:
         mark = "" if len(keys) == 1 else "  <- differs"
         print(f"{table:<{width}}  " + "  ".join(f"{s:>28}" for s in shown) + mark)
         if mark:
-            problems.append(f"{table} differs: " + ", ".join(f"{n} {s}" for n, s in zip(names, shown, strict=True)))
+            problems.append(
+                f"{table} differs: "
+                + ", ".join(f"{n} {s}" for n, s in zip(names, shown, strict=True))
+            )
     return problems
 
 

@@ -80,7 +80,9 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
             "var.state_machines": {
                 p.pipeline: {
                     "glue_jobs": sorted(n.id for n in p.nodes if n.kind == "glue_job"),
-                    "glue_crawlers": sorted({n.crawler for n in p.nodes if n.kind == "glue_crawler"}),
+                    "glue_crawlers": sorted(
+                        {n.crawler for n in p.nodes if n.kind == "glue_crawler"}
+                    ),
                 }
                 for p in pipelines
             },
@@ -203,4 +205,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
