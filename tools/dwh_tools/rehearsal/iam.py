@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import json
 import re
 import sys
@@ -287,17 +288,26 @@ def _items(coll) -> list[tuple]:
     return list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
 
 
+@functools.lru_cache(maxsize=32)
+def _parse_module(path: str, _stamp: tuple) -> dict[str, list]:
+    """Every top-level block kind of a module, merged over its files (cached while unchanged)."""
+    merged: dict[str, list] = {}
+    options = hcl2.SerializationOptions(strip_string_quotes=True)
+    for tf in sorted(Path(path).glob("*.tf")):
+        for kind, items in hcl2.loads(tf.read_text(), serialization_options=options).items():
+            if isinstance(items, list):
+                merged.setdefault(kind, []).extend(items)
+    return merged
+
+
 class _Module:
     """One module under infra/modules: its blocks, and the caller's inputs for its references."""
 
     def __init__(self, path: Path, inputs: dict):
         self.path, self.inputs, self._locals = path, inputs, {}
-        merged: dict[str, list] = {}
-        options = hcl2.SerializationOptions(strip_string_quotes=True)
-        for tf in sorted(path.glob("*.tf")):
-            for kind, items in hcl2.loads(tf.read_text(), serialization_options=options).items():
-                if isinstance(items, list):
-                    merged.setdefault(kind, []).extend(items)
+        merged = _parse_module(
+            str(path), tuple(p.stat().st_mtime_ns for p in sorted(path.glob("*.tf")))
+        )
         self.variables = {k: v for e in merged.get("variable", []) for k, v in e.items()}
         self.locals = {k: v for e in merged.get("locals", []) for k, v in e.items()}
         self.blocks = {
@@ -1023,7 +1033,18 @@ def _redshift_data(op: str, p: dict, a: _Arns):
         "ListTables",
         "DescribeTable",
     ):
-        return [(f"redshift-data:{op}", target)]
+        # The Data API reads the caller's credentials with the caller's permissions: the secret
+        # it is given, or temporary credentials of the database user on a cluster.
+        out = [(f"redshift-data:{op}", target)]
+        if p.get("SecretArn"):
+            out.append(("secretsmanager:GetSecretValue", a.secret(p["SecretArn"])))
+        elif p.get("DbUser") and "ClusterIdentifier" in p:
+            c, user = p["ClusterIdentifier"], p["DbUser"]
+            out.append(("redshift:GetClusterCredentials", a("redshift", f"dbuser:{c}/{user}")))
+            if p.get("Database"):
+                db = a("redshift", f"dbname:{c}/{p['Database']}")
+                out.append(("redshift:GetClusterCredentials", db))
+        return out
     return None
 
 
