@@ -440,3 +440,84 @@ def test_an_explicit_deny_wins_over_an_allow(tmp_path, condition, denied):
     assert [d.reason for d in denials] == (
         ["explicitly denied by statement NoRawReads"] if denied else []
     )
+
+
+@pytest.mark.slow
+def test_provider_hooks_under_moto__finding_mwaa_denies_glue_GetCrawlerMetrics(recorder):
+    """The provider's own hooks, as the aws DAG's tasks drive them, recorded under moto and checked
+    against the real MWAA policies. moto has no GetCrawlerMetrics and never finishes a crawl or a
+    Data API statement, so the waits are replaced by the hooks' single polls; the recorder sees
+    a call before moto answers it."""
+    from airflow.providers.amazon.aws.hooks.glue import GlueJobHook
+    from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+    from airflow.providers.amazon.aws.hooks.redshift_data import RedshiftDataHook
+    from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+    from airflow.providers.amazon.aws.hooks.sns import SnsHook
+    from airflow.providers.amazon.aws.secrets.secrets_manager import SecretsManagerBackend
+    from airflow.sdk import Connection
+
+    crawler, job = CRAWLER.rsplit("/", 1)[1], JOB.rsplit("/", 1)[1]
+    with recorder.paused():
+        glue = boto3.client("glue", region_name=REGION)
+        glue.create_crawler(Name=crawler, Role="r", Targets={"S3Targets": [{"Path": "s3://raw/"}]})
+        glue.create_job(
+            Name=job, Role="r", Command={"Name": "glueetl", "ScriptLocation": "s3://s/j.py"}
+        )
+        boto3.client("redshift", region_name=REGION).create_cluster(
+            ClusterIdentifier=PREFIX,
+            NodeType="ra3.xlplus",
+            MasterUsername="dwh_admin",
+            MasterUserPassword="Passw0rd!",
+            DBName="dwh",
+        )
+        boto3.client("sns", region_name=REGION).create_topic(Name=f"{PREFIX}-alerts")
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secrets.create_secret(Name="airflow/variables/dwh_raw_uri", SecretString="s3://raw")
+        secrets.create_secret(Name=f"{PREFIX}-redshift", SecretString="{}")
+        # The warehouse secret's ARN is moto's; the module gets it as var.redshift.secret_arn.
+        secret_arn = secrets.describe_secret(SecretId=f"{PREFIX}-redshift")["ARN"]
+    inputs = {**MWAA_INPUTS, "var.redshift": {**REDSHIFT, "secret_arn": secret_arn}}
+
+    with recorder.acting_as("mwaa"):
+        backend = SecretsManagerBackend(variables_lookup_pattern="^dwh_", region_name=REGION)
+        assert backend.get_variable("dwh_raw_uri") == "s3://raw"
+        crawlers = GlueCrawlerHook(aws_conn_id=None, region_name=REGION)
+        crawlers.start_crawler(crawler)
+        crawlers.get_crawler(crawler)  # what the crawler_ready waiter polls
+        with pytest.raises(NotImplementedError):  # wait_for_crawler_completion, after the wait
+            crawlers.glue_client.get_crawler_metrics(CrawlerNameList=[crawler])
+        jobs = GlueJobHook(job_name=job, aws_conn_id=None, region_name=REGION)
+        run = jobs.initialize_job({"--run_date": "2024-01-01"})
+        assert jobs.get_job_state(job, run["JobRunId"]) == "SUCCEEDED"
+        data = RedshiftDataHook(aws_conn_id=None, region_name=REGION)
+        statement = data.execute_query(
+            sql="select 1",
+            database="dwh",
+            cluster_identifier=PREFIX,
+            secret_arn=secret_arn,
+            wait_for_completion=False,
+        ).statement_id
+        data.check_query_is_finished(statement)
+        warehouse = Connection(
+            conn_id="redshift_default",
+            conn_type="redshift",
+            host=REDSHIFT["endpoint_address"],
+            login="dwh_admin",
+            schema="dwh",
+            extra=json.dumps({"iam": True, "cluster_identifier": PREFIX, "region_name": REGION}),
+        )
+        RedshiftSQLHook(aws_conn_id=None).get_iam_token(warehouse)
+        SnsHook(aws_conn_id=None, region_name=REGION).publish_to_target(
+            TOPIC, "done", subject="dwh"
+        )
+
+    actions = {c.action for c in recorder.calls}
+    assert {
+        "glue:StartJobRun",
+        "redshift-data:ExecuteStatement",
+        "redshift:GetClusterCredentials",
+    } <= actions
+    denials = evaluate(recorder.calls, {"mwaa": role_policy("mwaa", inputs)})
+    assert [(d.role, d.action, d.resource) for d in denials] == [
+        ("mwaa", "glue:GetCrawlerMetrics", "*")
+    ]
