@@ -250,6 +250,8 @@ def test_policy_expressions_resolve_to_concrete_arns():
         in (by_sid["ReadBackendSecrets"].resources)
     )
     machine = role_policy("state_machine[ecommerce_dwh]", STATE_MACHINE_INPUTS)
+    with pytest.raises(KeyError, match=r"one policy per key of \['ecommerce_dwh'\]; got None"):
+        role_policy("state_machine", STATE_MACHINE_INPUTS)
     assert {s.sid: s.resources for s in machine.statements}["RunGlueCrawlers"] == (CRAWLER,)
 
 

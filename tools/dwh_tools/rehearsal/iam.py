@@ -586,7 +586,11 @@ def _attachments(mod: _Module, role_name: str, key: str | None) -> Iterator[tupl
         scopes = [{}]
         if "for_each" in body:
             each = mod.value(body["for_each"])
-            scopes = [{"each": {"key": key, "value": each[key]}}] if key in each else []
+            if key not in each:  # one policy per instance: the label must name the instance
+                raise KeyError(
+                    f"{type_}.{_name} has one policy per key of {sorted(each)}; got {key!r}"
+                )
+            scopes = [{"each": {"key": key, "value": each[key]}}]
         elif "count" in body:
             scopes = [{"count": {"index": i}} for i in range(mod.value(body["count"]))]
         for scope in scopes:
