@@ -523,3 +523,52 @@ def test_provider_hooks_under_moto__finding_mwaa_denies_glue_GetCrawlerMetrics(r
     assert [(d.role, d.action, d.resource) for d in denials] == [
         ("mwaa", "glue:GetCrawlerMetrics", "*")
     ]
+
+
+# What Step Functions calls, with the state machine's role, for each task of the generated
+# definitions (a .sync Glue job also polls and may stop the run; the Data API reads the secret).
+SFN_TASK_CALLS = {
+    "aws-sdk:glue:startCrawler": [("glue:StartCrawler", CRAWLER)],
+    "aws-sdk:glue:getCrawler": [("glue:GetCrawler", CRAWLER)],
+    "glue:startJobRun.sync": [
+        (f"glue:{a}", JOB) for a in ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun")
+    ],
+    "aws-sdk:redshiftdata:executeStatement": [
+        ("redshift-data:ExecuteStatement", CLUSTER),
+        ("secretsmanager:GetSecretValue", WAREHOUSE_SECRET),
+    ],
+    "aws-sdk:redshiftdata:batchExecuteStatement": [
+        ("redshift-data:BatchExecuteStatement", CLUSTER),
+        ("secretsmanager:GetSecretValue", WAREHOUSE_SECRET),
+    ],
+    "aws-sdk:redshiftdata:describeStatement": [("redshift-data:DescribeStatement", "*")],
+    "aws-sdk:redshiftdata:getStatementResult": [("redshift-data:GetStatementResult", "*")],
+    "sns:publish": [("sns:Publish", TOPIC)],
+}
+
+
+def _task_resources(states: dict) -> set[str]:
+    found = set()
+    for state in states.values():
+        if state.get("Type") == "Task":
+            found.add(state["Resource"].removeprefix("arn:aws:states:::"))
+        for branch in state.get("Branches", []):
+            found |= _task_resources(branch["States"])
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                found |= _task_resources(state[key]["States"])
+    return found
+
+
+def test_the_state_machine_role_allows_the_tasks_of_the_generated_definitions():
+    tasks = set()
+    for path in sorted((INFRA / "stepfunctions").glob("*.asl.json")):
+        tasks |= _task_resources(json.loads(path.read_text())["States"])
+    assert tasks == set(SFN_TASK_CALLS), "a task integration without its IAM calls here"
+    role = "state_machine[ecommerce_dwh]"
+    calls = [
+        Call(role, action, resource, task)
+        for task, pairs_ in SFN_TASK_CALLS.items()
+        for action, resource in pairs_
+    ]
+    assert evaluate(calls, {role: role_policy(role, STATE_MACHINE_INPUTS)}) == []
