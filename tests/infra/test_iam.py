@@ -38,6 +38,7 @@ STAR_RESOURCE_ALLOWED = {
     "redshift-data:GetStatementResult",
     "redshift-data:CancelStatement",
     "glue:GetSecurityConfiguration",
+    "glue:GetCrawlerMetrics",
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
 }

@@ -140,10 +140,20 @@ data "aws_iam_policy_document" "execution" {
   dynamic "statement" {
     for_each = length(var.glue_crawler_arns) > 0 ? [1] : []
     content {
-      sid = "RunGlueCrawlers"
-      # GetCrawlerMetrics: the crawler operator's wait reads it when the crawl ends.
-      actions   = ["glue:GetCrawler", "glue:StartCrawler", "glue:GetCrawlerMetrics"]
+      sid       = "RunGlueCrawlers"
+      actions   = ["glue:GetCrawler", "glue:StartCrawler"]
       resources = var.glue_crawler_arns
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.glue_crawler_arns) > 0 ? [1] : []
+    content {
+      sid = "ReadGlueCrawlerMetrics"
+      # The crawler operator's wait reads the metrics of the crawl that ended.
+      actions = ["glue:GetCrawlerMetrics"]
+      # no resource-level permissions: GetCrawlerMetrics takes a list of names and accepts only "*".
+      resources = ["*"]
     }
   }
 
