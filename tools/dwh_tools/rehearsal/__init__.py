@@ -1,0 +1,1 @@
+"""Rehearsals: the AWS runtime's calls executed for real, in-process, behind moto."""
