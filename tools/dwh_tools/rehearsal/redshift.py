@@ -107,8 +107,13 @@ def _column_metadata(description) -> list[dict]:
     return out
 
 
+def _bare(sql: str) -> str:
+    """The statement without its comments, to recognise its kind."""
+    return re.sub(r"--[^\n]*", "", sql).strip()
+
+
 def _head(sql: str) -> str:
-    return " ".join(sql.split())[:120]
+    return " ".join(_bare(sql).split())[:120]
 
 
 def _literal(value) -> str:
@@ -224,18 +229,19 @@ class DuckRedshift:
 
     def execute_one(self, con, statement: str, in_transaction: bool, source: str) -> dict:
         """One Redshift statement on ``con``: its columns, rows and row count."""
-        if in_transaction and re.match(r"^\s*vacuum\b", statement, re.I):
+        bare = _bare(statement)
+        if in_transaction and re.match(r"^vacuum\b", bare, re.I):
             raise RedshiftError("VACUUM cannot run inside a transaction block")
-        m = COPY.match(statement)
+        m = COPY.match(bare)
         if m:
             loaded = self._copy(con, m["table"].replace('"', ""), m["uri"], m["opts"])
             return {"has_result_set": False, "result_rows": loaded}
-        if REDSHIFT_ONLY.match(statement):  # ANALYZE, VACUUM, GRANT, Spectrum: Redshift's own
+        if REDSHIFT_ONLY.match(bare):  # ANALYZE, VACUUM, GRANT, Spectrum: Redshift's own
             return {"has_result_set": False, "result_rows": 0}
         duck = to_duckdb(statement, source)
-        ddl = self._ddl_target(con, statement)
+        ddl = self._ddl_target(con, bare)
         con.execute(duck)
-        if QUERY.match(statement):
+        if QUERY.match(bare):
             rows = con.fetchall()
             return {
                 "has_result_set": True,
@@ -440,10 +446,10 @@ class DuckRedshift:
     def _submit(self, resp, sqls: list[str], batch: bool):
         body = json.loads(resp.body or "{}")
         if sum(bool(body.get(k)) for k in ("ClusterIdentifier", "WorkgroupName", "SessionId")) != 1:
-            return _error("ValidationException", "Exactly one of ClusterIdentifier, "
+            _error("ValidationException", "Exactly one of ClusterIdentifier, "
                           "WorkgroupName or SessionId must be specified")  # fmt: skip
         if not sqls or any(not (s or "").strip() for s in sqls) or len(sqls) > 40:
-            return _error("ValidationException", "between 1 and 40 non-empty SQL statements")
+            _error("ValidationException", "between 1 and 40 non-empty SQL statements")
         sid = str(uuid.uuid4())
         created = _now()
         # Redshift runs a batch as one transaction, and a lone statement in its own.
@@ -481,9 +487,7 @@ class DuckRedshift:
         sid = json.loads(resp.body or "{}").get("Id", "")
         st, sub = self._find(sid)
         if st is None:
-            return _error(
-                "ResourceNotFoundException", f"Query {sid} does not exist", ResourceId=sid
-            )
+            _error("ResourceNotFoundException", f"Query {sid} does not exist")
         st["describes"] += 1
         # The real API is asynchronous: the first look sees the statement still running.
         running = st["describes"] == 1
@@ -526,15 +530,13 @@ class DuckRedshift:
         sid = json.loads(resp.body or "{}").get("Id", "")
         st, sub = self._find(sid)
         if st is None:
-            return _error(
-                "ResourceNotFoundException", f"Query {sid} does not exist", ResourceId=sid
-            )
+            _error("ResourceNotFoundException", f"Query {sid} does not exist")
         if st["batch"] and sub is None:
-            return _error("ValidationException", "A batch has no result; ask for a "
-                          f"sub-statement: {sid}:<n>")  # fmt: skip
+            _error("ValidationException", "BatchExecuteStatement result can only be "
+                          "retrieved with sub-statement id.")  # fmt: skip
         o = st["outcomes"][(sub or 1) - 1]
         if o["status"] != "FINISHED" or st["describes"] < 1 or not o.get("has_result_set"):
-            return _error("ValidationException", "Query does not have result. Please check "
+            _error("ValidationException", "Query does not have result. Please check "
                           "query status with DescribeStatement.")  # fmt: skip
         records = [[_field(v) for v in row] for row in o["rows"]]
         body = {"Records": records, "ColumnMetadata": o["columns"], "TotalNumRows": len(records)}
@@ -544,10 +546,8 @@ class DuckRedshift:
         sid = json.loads(resp.body or "{}").get("Id", "")
         st, _ = self._find(sid)
         if st is None:
-            return _error(
-                "ResourceNotFoundException", f"Query {sid} does not exist", ResourceId=sid
-            )
-        return _error("ValidationException", "Could not cancel a query that is already in "
+            _error("ResourceNotFoundException", f"Query {sid} does not exist")
+        _error("ValidationException", "Could not cancel a query that is already in "
                       f"{st['status']} state with ID: {sid}")  # fmt: skip
 
     # -- the SQL driver ---------------------------------------------------------------------
@@ -717,8 +717,11 @@ def _redshift_type(duck_type: str) -> str:
     return f"numeric({m[1]},{m[2]})" if m else _RS_TYPE.get(duck_type, duck_type.lower())
 
 
-def _error(code: str, message: str, **extra):
-    return 400, {}, json.dumps({"__type": code, "message": message, **extra})
+def _error(code: str, message: str) -> None:
+    """An API error as moto serialises it (a raised error: a returned 400 would pass as 200)."""
+    from moto.core.exceptions import JsonRESTError
+
+    raise JsonRESTError(code, message)
 
 
 def _get_cluster_credentials_with_iam(self):
