@@ -432,3 +432,39 @@ def test_the_quality_gate_operator_reads_through_the_hook(redshift, data, monkey
     )
     with pytest.raises(Exception, match="Test failed"):
         gate_failing.execute({})
+
+
+def test_the_driver_with_group_federation_uses_the_iam_v2_call_moto_lacks(redshift, monkeypatch):
+    """redshift_connector asks GetClusterCredentialsWithIAM when group_federation is on; moto
+    5.2.5 has no such call and the rehearsal adds it."""
+    from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws"}))
+    boto3.client("redshift").create_cluster(
+        ClusterIdentifier=CLUSTER,
+        NodeType="ra3.xlplus",
+        MasterUsername="awsuser",
+        MasterUserPassword="Passw0rd!x",
+        DBName="dev",
+    )
+    extra = {"iam": True, "cluster_identifier": CLUSTER, "region": REGION}
+    _connection(monkeypatch, "rs_v2", extra | {"group_federation": True}, password=None)
+    assert RedshiftSQLHook(redshift_conn_id="rs_v2").get_first("select 3") == (3,)
+    assert redshift.connections[-1]["user"] == "IAMR:iam-user"
+
+
+def test_the_sql_hook_on_serverless_gets_credentials_moto_has_not(redshift, monkeypatch):
+    """moto has no Redshift Serverless; the rehearsal answers GetCredentials for the workgroups
+    it was told exist, and refuses others as AWS would."""
+    from airflow.providers.amazon.aws.hooks.redshift_sql import RedshiftSQLHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws"}))
+    redshift.workgroups.add("dwh")
+    host = f"dwh.123456789012.{REGION}.redshift-serverless.amazonaws.com"
+    extra = {"iam": True, "is_serverless": True, "region": REGION}
+    _connection(monkeypatch, "rs_sl", extra | {"serverless_work_group": "dwh"}, host=host)
+    assert RedshiftSQLHook(redshift_conn_id="rs_sl").get_first("select 4") == (4,)
+    assert redshift.connections[-1]["user"] == "IAM:serverless-user"
+    _connection(monkeypatch, "rs_sl_bad", extra | {"serverless_work_group": "nope"}, host=host)
+    with pytest.raises(Exception, match="Workgroup nope not found"):
+        RedshiftSQLHook(redshift_conn_id="rs_sl_bad").get_first("select 4")

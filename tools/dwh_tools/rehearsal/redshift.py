@@ -128,9 +128,10 @@ def _literal(value) -> str:
 class DuckRedshift:
     """One DuckDB file standing in for a Redshift cluster, reachable as AWS reaches Redshift."""
 
-    def __init__(self, path, s3_client_factory=None, region: str = "eu-west-1"):
+    def __init__(self, path, s3_client_factory=None, region: str = "eu-west-1", workgroups=()):
         self.path = Path(path)
         self.region = region
+        self.workgroups = set(workgroups)  # Redshift Serverless workgroups that exist
         self._s3_factory = s3_client_factory
         self.con = duckdb.connect(str(self.path))
         self._setup(self.con)
@@ -178,6 +179,15 @@ class DuckRedshift:
                 raising=False,
             )
         monkeypatch.setattr(redshift_connector, "Connection", self.driver_connection)
+        # moto has no Redshift Serverless at all: its two credential calls are answered here.
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        moto_process = BotocoreStubber.process_request
+        monkeypatch.setattr(
+            BotocoreStubber,
+            "process_request",
+            lambda stub, req: self._serverless(req) or moto_process(stub, req),
+        )
 
     def __enter__(self) -> DuckRedshift:
         patcher = _Patcher()
@@ -549,6 +559,29 @@ class DuckRedshift:
             _error("ResourceNotFoundException", f"Query {sid} does not exist")
         _error("ValidationException", "Could not cancel a query that is already in "
                       f"{st['status']} state with ID: {sid}")  # fmt: skip
+
+    def _serverless(self, request):
+        target = request.headers.get("X-Amz-Target") or b""
+        target = target.decode() if isinstance(target, bytes) else target
+        if not target.startswith("RedshiftServerless."):
+            return None
+        body = json.loads(request.body or b"{}")
+        group = body.get("workgroupName")
+        action = target.split(".", 1)[1]
+        if group not in self.workgroups:
+            code, message = "ResourceNotFoundException", f"Workgroup {group} not found."
+            return 400, {}, json.dumps({"__type": code, "message": message})
+        if action == "GetCredentials":
+            seconds = body.get("durationSeconds", 900)
+            creds = {"dbUser": "IAM:serverless-user", "dbPassword": uuid.uuid4().hex}
+            creds |= {"expiration": _now() + seconds, "nextRefreshTime": _now() + seconds}
+            return 200, {}, json.dumps(creds)
+        if action == "GetWorkgroup":
+            address = f"{group}.123456789012.{self.region}.redshift-serverless.amazonaws.com"
+            workgroup = {"workgroupName": group, "endpoint": {"address": address, "port": 5439}}
+            return 200, {}, json.dumps({"workgroup": workgroup})
+        code, message = "ValidationException", f"{action} is not rehearsed"
+        return 400, {}, json.dumps({"__type": code, "message": message})
 
     # -- the SQL driver ---------------------------------------------------------------------
 
