@@ -468,3 +468,19 @@ def test_the_sql_hook_on_serverless_gets_credentials_moto_has_not(redshift, monk
     _connection(monkeypatch, "rs_sl_bad", extra | {"serverless_work_group": "nope"}, host=host)
     with pytest.raises(Exception, match="Workgroup nope not found"):
         RedshiftSQLHook(redshift_conn_id="rs_sl_bad").get_first("select 4")
+
+
+def test_an_insert_longer_than_its_varchar_fails_and_rolls_back(redshift, data):
+    run(
+        data, ["create table n (code varchar(3), note char(2))", "insert into n values ('ok', 'x')"]
+    )
+    desc = run(data, ["insert into n values ('é12', 'y')", "update n set note = 'abc'"])
+    assert desc["Status"] == "FAILED"
+    assert "statement 1 of 2" in desc["Error"]  # 'é12' is 4 bytes
+    assert "value too long for type character varying(3)" in desc["Error"]
+    desc = run(data, "update n set note = 'abc'")
+    assert "value too long for type character(2)" in desc["Error"]
+    sid = run(data, "select code, note from n")["Id"]
+    assert data.get_statement_result(Id=sid)["Records"] == [
+        [{"stringValue": "ok"}, {"stringValue": "x"}]
+    ]

@@ -262,6 +262,10 @@ class DuckRedshift:
         counted = con.fetchall() if con.description else []
         if ddl:
             self._record_lengths(con, *ddl)
+        target = re.match(r"^(?:insert\s+into|update)\s+([\w.\"]+)", bare, re.I)
+        if target:  # Redshift refuses a string longer than its column: DuckDB keeps no length
+            table = target[1].replace('"', "")
+            self._check_lengths(con, table, self._columns(con, table), table)
         # DuckDB answers DML with its row count, which is what Redshift reports as ResultRows.
         count = counted[0][0] if counted and isinstance(counted[0][0], int) else 0
         return {"has_result_set": False, "result_rows": count}
@@ -408,22 +412,31 @@ class DuckRedshift:
                     f"{_redshift_type(duck_type).upper()}, Parquet schema: {schema_text}"
                 )
         src = f"read_parquet('{local}', hive_partitioning = false)"
-        checks = [
-            (c, leaf[0], ln) for (c, _, _, ln), leaf in zip(columns, leaves, strict=True) if ln
-        ]
-        if checks:
-            # DuckDB's varchar has no length; Redshift counts a varchar(n) in bytes.
-            longest = con.execute(
-                "select " + ", ".join(f'max(strlen("{p}"))' for _, p, _ in checks) + f" from {src}"
-            ).fetchone()
-            for (col, _, (n, type_name)), got in zip(checks, longest, strict=True):
-                if got is not None and got > n:
-                    raise RedshiftError(
-                        f"Spectrum Scan Error: column '{col}' in '{key}': value too long for type "
-                        f"{type_name}({n}) (longest value {got} bytes)"
-                    )
+        names = [leaf[0] for leaf in leaves]
+        self._check_lengths(con, src, columns, f"{table} from {key}", names)
         con.execute(f"insert into {table} select * from {src}")  # by position, as Redshift
         return con.fetchall()[0][0]
+
+    @staticmethod
+    def _check_lengths(con, source: str, columns, label: str, names=None) -> None:
+        """Fail like Redshift when a value of ``source`` is longer than its column's varchar(n),
+        in bytes; ``names`` are the source's columns, matched by position (the table's if none)."""
+        checks = [
+            (col, name, ln)
+            for (col, _, _, ln), name in zip(columns, names or [c[0] for c in columns], strict=True)
+            if ln
+        ]
+        if not checks:
+            return
+        longest = con.execute(
+            "select " + ", ".join(f'max(strlen("{n}"))' for _, n, _ in checks) + f" from {source}"
+        ).fetchone()
+        for (col, _, (n, type_name)), got in zip(checks, longest, strict=True):
+            if got is not None and got > n:
+                raise RedshiftError(
+                    f"value too long for type {type_name}({n}): column '{col}' of {label} "
+                    f"(longest value {got} bytes)"
+                )
 
     def _copy_json(self, con, table: str, columns: list, key: str, local: Path) -> int:
         text, decoder, pos, records = local.read_text(encoding="utf-8"), json.JSONDecoder(), 0, []
