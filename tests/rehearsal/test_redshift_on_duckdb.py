@@ -484,3 +484,41 @@ def test_an_insert_longer_than_its_varchar_fails_and_rolls_back(redshift, data):
     assert data.get_statement_result(Id=sid)["Records"] == [
         [{"stringValue": "ok"}, {"stringValue": "x"}]
     ]
+
+
+def test_named_parameters_reach_the_statement(redshift, data):
+    run(data, "create table k (d date, n integer)")
+    kw = {"ClusterIdentifier": CLUSTER, "Database": "dev"}
+    params = [{"name": "ds", "value": "2024-03-01"}, {"name": "n", "value": "5"}]
+    sid = data.execute_statement(
+        Sql="insert into k values (:ds, :n::integer)", Parameters=params, **kw
+    )["Id"]
+    assert wait(data, sid)["Status"] == "FINISHED"
+    sid = run(data, "select d, n from k")["Id"]
+    assert data.get_statement_result(Id=sid)["Records"] == [
+        [{"stringValue": "2024-03-01"}, {"longValue": 5}]
+    ]
+
+
+def test_the_project_operator_creates_the_warehouse_as_one_batch(redshift, monkeypatch):
+    """dwh's own RedshiftSqlOperator (the MWAA runtime): the DDL files of the
+    create_warehouse_schema node go as one BatchExecuteStatement; a lone VACUUM goes alone."""
+    from airflow.providers.amazon.aws.hooks import redshift_data
+
+    from dwh import config
+    from dwh.operators.aws import RedshiftSqlOperator
+    from dwh.sql import SAMPLE_CONTEXT
+
+    monkeypatch.setattr(redshift_data.time, "sleep", lambda seconds: None)
+    common = {"cluster_identifier": CLUSTER, "database": "dev", "aws_conn_id": None}
+    common |= {"secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rs"}
+    common |= {"poll_interval": 1, "durable": False}
+    context = SAMPLE_CONTEXT | {"iam_role_arn": ROLE}
+    files = [render(p.read_text(), context) for p in sorted((config.SQL_DIR / "ddl").glob("*.sql"))]
+    ids = RedshiftSqlOperator(task_id="create_warehouse_schema", sql=files, **common).execute({})
+    assert len(ids) > len(files) and all(":" in i for i in ids)  # one batch, many statements
+    assert "staging.orders" in redshift.checksums()
+    (vacuum,) = RedshiftSqlOperator(
+        task_id="vacuum", sql=["vacuum staging.orders"], **common
+    ).execute({})
+    assert ":" not in vacuum  # ExecuteStatement: VACUUM refuses a transaction block

@@ -473,6 +473,11 @@ class DuckRedshift:
                           "WorkgroupName or SessionId must be specified")  # fmt: skip
         if not sqls or any(not (s or "").strip() for s in sqls) or len(sqls) > 40:
             _error("ValidationException", "between 1 and 40 non-empty SQL statements")
+        params = {p["name"]: p["value"] for p in body.get("Parameters") or []}
+        if params:  # named :name parameters; the Data API sends every value as text
+            sqls = [
+                re.sub(r"(?<!:):(\w+)", lambda m: _literal(params.get(m[1], m[0])), s) for s in sqls
+            ]
         sid = str(uuid.uuid4())
         created = _now()
         # Redshift runs a batch as one transaction, and a lone statement in its own.
