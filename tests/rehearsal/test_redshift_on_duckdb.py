@@ -522,3 +522,11 @@ def test_the_project_operator_creates_the_warehouse_as_one_batch(redshift, monke
         task_id="vacuum", sql=["vacuum staging.orders"], **common
     ).execute({})
     assert ":" not in vacuum  # ExecuteStatement: VACUUM refuses a transaction block
+
+
+def test_copy_json_refuses_a_string_longer_than_its_varchar(redshift, data):
+    run(data, "create table j (entity varchar(4))")
+    key = "_metrics/j/metrics.json"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b'{"entity": "orders"}')
+    desc = run(data, copy_sql("j", key, "json 'auto'"))
+    assert "value too long for type character varying(4)" in desc["Error"]

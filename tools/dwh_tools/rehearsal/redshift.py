@@ -12,10 +12,15 @@ Redshift's COPY is rehearsed with Redshift's rules, since that is where a load m
 on AWS and nowhere else: Parquet columns are matched by position, their types must fit the
 table's, varchar lengths are enforced, an empty prefix is an error.
 
-    redshift = DuckRedshift(tmp_path / "redshift.duckdb")
+    redshift = DuckRedshift(tmp_path / "redshift.duckdb", workgroups=["dwh"])
     with mock_aws(), redshift:            # or redshift.install(monkeypatch) inside mock_aws
-        ...  # boto3 redshift-data clients, RedshiftDataOperator, RedshiftSQLHook
+        redshift.create_schema()          # or let create_warehouse_schema run through the API
+        ...  # boto3 redshift-data clients, RedshiftDataOperator, RedshiftSQLHook, SQL checks
     redshift.checksums()                  # comparable with Warehouse.table_checksums
+
+Also: ``run(statements)`` executes directly (outcome per statement), ``statements`` holds every
+Data API submission (request, outcomes), ``connections`` the arguments the driver connected with,
+``s3_client_factory`` gives COPY its S3 client (default: boto3's, which moto serves).
 """
 
 from __future__ import annotations
@@ -452,16 +457,11 @@ class DuckRedshift:
             # 'auto': keys matched to column names (case-sensitive); a nested value is its text.
             row = [record.get(c) for c in names]
             row = [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
-            for (col, _, _, ln), value in zip(columns, row, strict=True):
-                if ln and isinstance(value, str) and len(value.encode()) > ln[0]:
-                    raise RedshiftError(
-                        f"Load into table '{table}' failed: {key}: column '{col}': value too "
-                        f"long for type {ln[1]}({ln[0]})"
-                    )
             try:
                 con.execute(f"insert into {table} values ({', '.join('?' for _ in names)})", row)
             except duckdb.Error as exc:
                 raise RedshiftError(f"Load into table '{table}' failed: {key}: {exc}") from None
+        self._check_lengths(con, table, columns, f"{table} from {key}")
         return len(records)
 
     # -- the Redshift Data API --------------------------------------------------------------
