@@ -581,3 +581,17 @@ def test_dw_and_marts_through_the_data_api_match_the_local_warehouse(redshift, d
         assert redshift.checksums() == local.wh.table_checksums()
     finally:
         local.close()
+
+
+def test_copy_json_auto_ignorecase_and_a_trailing_semicolon(redshift, data):
+    run(data, "create table u (entity varchar(64), rows_in bigint)")
+    key = "_metrics/u/metrics.json"
+    body = b'{"Entity": "orders", "ROWS_IN": 2}\n{"entity": "items", "rows_in": 3}'
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=body)
+    desc = run(data, copy_sql("u", key, "json 'auto ignorecase'") + ";")
+    assert desc["Status"] == "FINISHED", desc.get("Error")
+    sid = run(data, "select entity, rows_in from u order by rows_in")["Id"]
+    assert [r[0]["stringValue"] for r in data.get_statement_result(Id=sid)["Records"]] == [
+        "orders",
+        "items",
+    ]

@@ -114,7 +114,7 @@ def _column_metadata(description) -> list[dict]:
 
 def _bare(sql: str) -> str:
     """The statement without its comments, to recognise its kind."""
-    return re.sub(r"--[^\n]*", "", sql).strip()
+    return re.sub(r"--[^\n]*", "", sql).strip().rstrip(";").strip()
 
 
 def _head(sql: str) -> str:
@@ -358,7 +358,10 @@ class DuckRedshift:
             pos = m.end()
         if not role or not re.match(r"^(default|arn:aws[\w-]*:iam::\d{12}:role/\S+)$", role):
             raise RedshiftError(f"Invalid IAM_ROLE {role!r}: an IAM role ARN or DEFAULT is needed")
-        if fmt not in ("parquet", "json") or (fmt == "json" and json_option != "auto"):
+        json_option = (json_option or "").lower()
+        if fmt not in ("parquet", "json") or (
+            fmt == "json" and json_option not in ("auto", "auto ignorecase")
+        ):
             raise RedshiftError(f"COPY format not rehearsed here: {fmt} {json_option or ''}")
         if not uri.startswith("s3://"):
             raise RedshiftError(f"S3 path must start with s3://: {uri!r}")
@@ -368,7 +371,8 @@ class DuckRedshift:
             files = self._download(bucket, prefix, Path(tmp), columnar=fmt == "parquet")
             if fmt == "parquet":
                 return sum(self._copy_parquet(con, table, columns, k, f) for k, f in files)
-            return sum(self._copy_json(con, table, columns, k, f) for k, f in files)
+            ignorecase = json_option == "auto ignorecase"
+            return sum(self._copy_json(con, table, columns, k, f, ignorecase) for k, f in files)
 
     def _download(self, bucket: str, prefix: str, into: Path, columnar: bool) -> list:
         s3 = self.s3()
@@ -443,7 +447,7 @@ class DuckRedshift:
                     f"(longest value {got} bytes)"
                 )
 
-    def _copy_json(self, con, table: str, columns: list, key: str, local: Path) -> int:
+    def _copy_json(self, con, table, columns, key: str, local: Path, ignorecase: bool) -> int:
         text, decoder, pos, records = local.read_text(encoding="utf-8"), json.JSONDecoder(), 0, []
         while pos < len(text.rstrip()):
             while text[pos].isspace():
@@ -454,7 +458,10 @@ class DuckRedshift:
             records.append(record)
         names = [c for c, *_ in columns]
         for record in records:
-            # 'auto': keys matched to column names (case-sensitive); a nested value is its text.
+            # 'auto': keys matched to column names (case-sensitive unless 'auto ignorecase');
+            # a nested object or array is loaded as its JSON text.
+            if ignorecase:
+                record = {k.lower(): v for k, v in record.items()}
             row = [record.get(c) for c in names]
             row = [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
             try:
