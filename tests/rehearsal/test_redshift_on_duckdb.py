@@ -595,3 +595,16 @@ def test_copy_json_auto_ignorecase_and_a_trailing_semicolon(redshift, data):
         "orders",
         "items",
     ]
+
+
+def test_the_context_manager_installs_and_restores(aws, tmp_path):
+    import redshift_connector
+    from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
+
+    real_connection = redshift_connector.Connection
+    with DuckRedshift(tmp_path / "cm.duckdb") as rs:
+        assert run(boto3.client("redshift-data"), "select 1")["Status"] == "FINISHED"
+        assert redshift_connector.Connection == rs.driver_connection
+    assert redshift_connector.Connection is real_connection
+    assert not hasattr(RedshiftDataAPIServiceResponse, "batch_execute_statement")
+    rs.close()

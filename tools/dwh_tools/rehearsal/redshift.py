@@ -161,14 +161,16 @@ class DuckRedshift:
 
     # -- plugging in ------------------------------------------------------------------------
 
-    def install(self, monkeypatch) -> None:
-        """Patch moto's Redshift Data API handlers, moto's Redshift credentials call that it
-        lacks, and the driver's socket connection; ``monkeypatch`` is pytest's (or alike)."""
+    def install(self, monkeypatch, data_api: bool = True, driver: bool = True) -> None:
+        """Patch moto's Redshift Data API handlers (``data_api``), and (``driver``) the SQL
+        driver's socket connection plus the credential calls moto lacks (Redshift's
+        GetClusterCredentialsWithIAM, Redshift Serverless). ``monkeypatch``: pytest's, or alike."""
         import redshift_connector
+        from moto.core.botocore_stubber import BotocoreStubber
         from moto.redshift.responses import RedshiftResponse
         from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
 
-        for method in DATA_API:
+        for method in DATA_API if data_api else ():
             handler = getattr(self, "_api_" + method)
             monkeypatch.setattr(
                 RedshiftDataAPIServiceResponse,
@@ -176,6 +178,8 @@ class DuckRedshift:
                 lambda resp, h=handler: h(resp),
                 raising=False,
             )
+        if not driver:
+            return
         if not hasattr(RedshiftResponse, "get_cluster_credentials_with_iam"):
             monkeypatch.setattr(
                 RedshiftResponse,
@@ -185,8 +189,6 @@ class DuckRedshift:
             )
         monkeypatch.setattr(redshift_connector, "Connection", self.driver_connection)
         # moto has no Redshift Serverless at all: its two credential calls are answered here.
-        from moto.core.botocore_stubber import BotocoreStubber
-
         moto_process = BotocoreStubber.process_request
         monkeypatch.setattr(
             BotocoreStubber,
