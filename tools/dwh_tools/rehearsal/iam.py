@@ -40,6 +40,7 @@ ROLES = {
     "scheduler": ("orchestration", "scheduler"),
     "glue_job": ("glue", "job"),
     "glue_crawler": ("glue", "crawler"),
+    "redshift_copy": ("redshift", "copy"),
 }
 
 

@@ -74,6 +74,12 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
             **common,
             **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
         },
+        "redshift_copy": {
+            **common,
+            **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
+            "var.glue_database_name": env.glue_database,
+            "var.glue_database_arn": _arn("glue", f"database/{env.glue_database}"),
+        },
         "state_machine": {
             **common,
             "var.redshift": redshift,
@@ -114,15 +120,54 @@ def _task_states(airflow_home: Path, dag_id: str) -> dict[str, str]:
     return dict(rows)
 
 
-def _denials(recorder, env, pipelines, roles: list[str]) -> list[dict]:
+# Who makes the calls the stand-ins make: Glue's jobs and crawls read and write S3 with their own
+# roles (judged from the run records below), Redshift reads the lake for COPY with its copy role.
+GLUE_SERVICE = "glue (service)"
+
+
+def attribute_services(recorder) -> None:
+    recorder.clients_created_by("dwh_tools.rehearsal.glue", GLUE_SERVICE)
+    recorder.clients_created_by("dwh_tools.rehearsal.redshift", "redshift_copy")
+
+
+def _glue_calls(glue_module) -> list:
+    """The S3 access of every Glue job run and crawl, as calls of the job's or crawler's role."""
+    from dwh_tools.rehearsal.iam import Call
+
+    def obj(uri: str) -> str:
+        return "arn:aws:s3:::" + uri.removeprefix("s3://")
+
+    calls = []
+    for role, records in (("glue_job", glue_module.runs()), ("glue_crawler", glue_module.crawls())):
+        for r in records:
+            calls += [Call(role, "s3:GetObject", obj(u), "s3.GetObject") for u in r.reads]
+            calls += [
+                Call(role, "s3:PutObject", obj(u), "s3.PutObject") for u in getattr(r, "writes", [])
+            ]
+            calls += [
+                Call(role, "s3:DeleteObject", obj(u), "s3.DeleteObject")
+                for u in getattr(r, "deletes", [])
+            ]
+            calls += [
+                Call(
+                    role,
+                    "s3:ListBucket",
+                    obj(u.split("/", 3)[2] if u.startswith("s3://") else u),
+                    "s3.ListObjectsV2",
+                )
+                for u in r.listed
+            ]
+    return calls
+
+
+def _denials(recorder, env, pipelines, roles: list[str], glue_module) -> list[dict]:
     from dwh_tools.rehearsal import iam
 
     inputs = iam_inputs(env, pipelines)
-    policies = {}
-    for role in roles:
-        label = role.split("[", 1)[0]
-        policies[role] = iam.role_policy(role, inputs[label])
-    return [d.__dict__ for d in iam.evaluate(recorder.calls, policies)]
+    roles = [*roles, "glue_job", "glue_crawler", "redshift_copy"]
+    policies = {role: iam.role_policy(role, inputs[role.split("[", 1)[0]]) for role in roles}
+    calls = [c for c in recorder.calls if c.role != GLUE_SERVICE] + _glue_calls(glue_module)
+    return [d.__dict__ for d in iam.evaluate(calls, policies)]
 
 
 def run_aws_dag(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
@@ -138,6 +183,7 @@ def run_aws_dag(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
         env = seed.create(pipelines, raw_dir)
         os.environ.update(env.airflow_env())
         recorder = iam.Recorder(account_id=ACCOUNT).install()
+        attribute_services(recorder)
         glue_runs = glue.install(work / "mirror")
         redshift = DuckRedshift(work / "redshift.duckdb")
         patcher = _Patcher()
@@ -158,10 +204,11 @@ def run_aws_dag(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
             "seconds": seconds,
             "tasks": states,
             "checksums": redshift.checksums(),
-            "alerts": _alerts(env),
             "glue_runs": len(glue_runs.runs()),
-            "denied": _denials(recorder, env, pipelines, ["mwaa"]),
+            "denied": _denials(recorder, env, pipelines, ["mwaa"], glue),
         }
+        with recorder.paused():
+            result["alerts"] = _alerts(env)
         glue.uninstall()
         patcher.undo()
     return result

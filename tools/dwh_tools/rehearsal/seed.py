@@ -99,7 +99,8 @@ def create(pipelines: list, raw_dir: Path, prefix: str = PREFIX) -> Environment:
         "database_name": "dwh",
         "secret_arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix}-redshift-admin",
         "copy_role_arn": roles["redshift_copy"],
-        "endpoint_address": "127.0.0.1",
+        # The cluster's endpoint as Terraform reads it (the driver's socket is the rehearsal's).
+        "endpoint_address": f"{cluster_id}.rehearsal.{REGION}.redshift.amazonaws.com",
         "port": REDSHIFT_PORT,
         "admin_username": "dwh_admin",
         "alert_topic_arn": topic,

@@ -87,7 +87,7 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
     from dwh_tools.compile_stepfunctions import output_path
     from dwh_tools.rehearsal import glue, iam
     from dwh_tools.rehearsal.redshift import DuckRedshift
-    from dwh_tools.rehearsal.runtimes import _alerts, _denials, _Patcher
+    from dwh_tools.rehearsal.runtimes import _alerts, _denials, _Patcher, attribute_services
 
     result_pipelines = load_all().pipelines
     pipelines = list(result_pipelines.values())
@@ -98,6 +98,7 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
         recorder = iam.Recorder(account_id=seed.ACCOUNT).install()
         role = f"state_machine[{pipeline_name}]"
         recorder.clients_created_by("moto.stepfunctions", role)
+        attribute_services(recorder)
         glue_runs = glue.install(work / "mirror")
         redshift = DuckRedshift(work / "redshift.duckdb")
         redshift.install(patcher)
@@ -132,10 +133,11 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
             "error": desc.get("error"),
             "cause": desc.get("cause"),
             "last_states": entered[-8:],
-            "alerts": _alerts(env),
             "glue_runs": len(glue_runs.runs()),
-            "denied": _denials(recorder, env, pipelines, [role]),
+            "denied": _denials(recorder, env, pipelines, [role], glue),
         }
+        with recorder.paused():
+            result["alerts"] = _alerts(env)
         glue.uninstall()
         patcher.undo()
     return result
