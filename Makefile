@@ -17,7 +17,7 @@ DATA ?=
 SCALES ?= 1,10
 
 .PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
-        bench bench-parse bench-glue bench-marts bench-pipeline ui clean
+        bench bench-parse bench-glue bench-marts bench-pipeline ui clean rehearse
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench-marts: venv ## each dashboard mart's query time on DuckDB at scale 1 and 1
 
 bench-pipeline: venv ## the whole pipeline at scale 1 and 10: wall, stages, overhead, peak memory
 	$(PY) bench/pipeline_bench.py --scales $(SCALES)
+
+rehearse: venv ## the aws DAG and the state machine against moto, warehouses compared with the local run (SCALE=0.01)
+	$(PY) -m dwh_tools.rehearsal --scale $(if $(filter command line,$(origin SCALE)),$(SCALE),0.01) --ds $(DS)
 
 bench: venv bench-parse bench-glue bench-marts bench-pipeline ## every benchmark
 

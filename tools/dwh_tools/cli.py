@@ -215,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=None)
 
+    p = sub.add_parser(
+        "rehearse",
+        help="the aws DAG and the state machine against moto, compared with the local run",
+        add_help=False,
+    )
+    p.set_defaults(func=None)
+
     p = sub.add_parser("graph", help="print a Mermaid diagram of a pipeline")
     p.add_argument("pipeline", help="pipeline name or path of a pipeline file")
     p.set_defaults(func=cmd_graph)
@@ -227,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
         from dwh_tools.deploy import main as deploy_main
 
         return deploy_main(argv[1:])
+    if argv[:1] == ["rehearse"]:  # its own options: see `dwh rehearse --help`
+        from dwh_tools.rehearsal.__main__ import main as rehearse_main
+
+        return rehearse_main(argv[1:])
     if argv[:1] == ["ui"]:  # its own options: see `dwh ui --help`
         from dwh_tools.ui import main as ui_main
 

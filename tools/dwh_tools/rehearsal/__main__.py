@@ -96,10 +96,23 @@ def _run(label: str, cmd: list[str], env: dict, log: Path) -> int:
     return done.returncode
 
 
+def _date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dwh rehearse", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="dwh rehearse",
+        description="Run a pipeline on the local target, as the aws DAG against moto and as its "
+        "state machine on moto's interpreter, on the same input; compare the warehouses.",
+    )
     parser.add_argument("--pipeline", default="ecommerce_dwh")
-    parser.add_argument("--ds", default="2024-01-01")
+    parser.add_argument("--ds", default="2024-01-01", type=_date, help="logical date YYYY-MM-DD")
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--work", type=Path, help="keep everything here (default: a temp dir)")
     parser.add_argument(
