@@ -110,6 +110,29 @@ def sql_templates(files: list[str], include_dir: Path | None = None) -> list[str
     return [(sql_dir / rel).read_text(encoding="utf-8") for rel in files]
 
 
+class Registry(dict):
+    """One runtime's translations, kind -> function, filled where each function is defined::
+
+    OPERATORS = kinds.Registry("aws")
+
+    @OPERATORS.translates("load")
+    def load(d: kinds.Load, **task_kwargs): ...
+    """
+
+    def __init__(self, runtime: str):
+        super().__init__()
+        self.runtime = runtime
+
+    def translates(self, kind: str):
+        def add(fn):
+            if kind in self:
+                raise ValueError(f"{self.runtime}: kind {kind!r} is translated twice")
+            self[kind] = fn
+            return fn
+
+        return add
+
+
 # --- one definition per kind ------------------------------------------------------------------
 
 

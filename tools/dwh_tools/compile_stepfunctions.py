@@ -162,6 +162,10 @@ def _goto(nxt: str) -> dict:
     return {"Next": nxt}
 
 
+# kind -> builder of its states from its definition (dwh.kinds): the _Builder methods below.
+STATES = kinds.Registry("stepfunctions")
+
+
 class _Builder:
     """Builds the states of one pipeline. ``top_level`` is False while building the states of a
     Parallel branch: there a failure is a Fail state that the Parallel's Catch routes to the
@@ -404,6 +408,7 @@ class _Builder:
 
     # One method per node kind (STATES): the node's states, the entry state named node.id.
 
+    @STATES.translates("glue_job")
     def glue_job(self, d: kinds.GlueJob, nxt: str) -> dict:
         args = {}
         for name, value in d.arguments().items():
@@ -421,6 +426,7 @@ class _Builder:
             )
         }
 
+    @STATES.translates("glue_crawler")
     def glue_crawler(self, d: kinds.GlueCrawler, nxt: str) -> dict:
         name = {"Name.$": _prefixed(d.resource)}
         state, last = "$.crawl_status.Crawler.State", "$.crawl_status.Crawler.LastCrawl.Status"
@@ -460,14 +466,17 @@ class _Builder:
             nxt=nxt,
         )
 
+    @STATES.translates("load")
     def load(self, d: kinds.Load, nxt: str) -> dict:
         stmts = _render_statements(d.templates(), d.source())
         return self.statement(d.node, d.id, "load", stmts, nxt)
 
+    @STATES.translates("sql")
     def sql(self, d: kinds.Sql, nxt: str) -> dict:
         stmts = _render_statements(d.templates(self.include_dir), d.source())
         return self.statement(d.node, d.id, "sql", stmts, nxt)
 
+    @STATES.translates("quality")
     def quality(self, d: kinds.Quality, nxt: str) -> dict:
         i = d.id
         record = _render_statements(d.record_templates(), i)
@@ -496,6 +505,7 @@ class _Builder:
         )
         return states
 
+    @STATES.translates("notify")
     def notify(self, d: kinds.Notify, nxt: str) -> dict:
         missing = kinds.undeliverable_channels(d.channels).get("stepfunctions")
         if missing:  # the pipeline loader refuses these; a hand-built node gets the same answer
@@ -547,17 +557,6 @@ def _prefixed(resource) -> str:
         + _escape(resource("\x01")).replace("\x01", "{}")
         + "', $.config.resource_prefix)"
     )
-
-
-# kind -> builder of its states from its definition (dwh.kinds).
-STATES = {
-    "glue_crawler": _Builder.glue_crawler,
-    "glue_job": _Builder.glue_job,
-    "load": _Builder.load,
-    "sql": _Builder.sql,
-    "quality": _Builder.quality,
-    "notify": _Builder.notify,
-}
 
 
 def _render_message(message: str) -> str:

@@ -92,6 +92,9 @@ class QualityGateOperator(SQLCheckOperator):
         return super().execute(context)
 
 
+# kind -> translation of its definition (dwh.kinds) into an operator.
+OPERATORS = kinds.Registry("aws")
+
 # Run-time values of the definitions, as Airflow templates rendered when the task runs.
 RUN_VALUE_TEMPLATES = {
     "ds": "{{ ds }}",
@@ -127,6 +130,7 @@ class NotifyOperator(BaseOperator):
             SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=self.message)
 
 
+@OPERATORS.translates("glue_crawler")
 def glue_crawler(d: kinds.GlueCrawler, **kw):
     return GlueCrawlerRunOperator(
         crawler_name=d.resource(var("resource_prefix")),
@@ -138,6 +142,7 @@ def glue_crawler(d: kinds.GlueCrawler, **kw):
     )
 
 
+@OPERATORS.translates("glue_job")
 def glue_job(d: kinds.GlueJob, **kw):
     return GlueJobOperator(
         job_name=d.resource(var("resource_prefix")),
@@ -150,15 +155,18 @@ def glue_job(d: kinds.GlueJob, **kw):
     )
 
 
+@OPERATORS.translates("load")
 def load(d: kinds.Load, **kw):
     return RedshiftSqlOperator(sql=d.templates(), **kw)
 
 
+@OPERATORS.translates("sql")
 def sql(d: kinds.Sql, **kw):
     # File names: Airflow reads and renders them when the task runs (template_ext), not at parse.
     return RedshiftSqlOperator(sql=d.files, **kw)
 
 
+@OPERATORS.translates("quality")
 def quality(d: kinds.Quality, **kw):
     return QualityGateOperator(
         conn_id=REDSHIFT_CONN_ID,
@@ -168,6 +176,7 @@ def quality(d: kinds.Quality, **kw):
     )
 
 
+@OPERATORS.translates("notify")
 def notify(d: kinds.Notify, **kw):
     return NotifyOperator(message=d.message, subject=d.subject, channels=d.channels, **kw)
 
@@ -190,14 +199,3 @@ def failure_notifiers(channels: list[str], event: str) -> list:
 
         notifiers.append(SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text))
     return notifiers
-
-
-# kind -> translation of its definition (dwh.kinds) into an operator.
-OPERATORS = {
-    "glue_crawler": glue_crawler,
-    "glue_job": glue_job,
-    "load": load,
-    "sql": sql,
-    "quality": quality,
-    "notify": notify,
-}

@@ -228,38 +228,37 @@ class LocalNotifyOperator(LocalOperator):
         alerts.deliver(record, self.channels)
 
 
+# kind -> translation of its definition (dwh.kinds) into a local operator.
+OPERATORS = kinds.Registry("local")
+
+
+@OPERATORS.translates("glue_crawler")
 def glue_crawler(d: kinds.GlueCrawler, **kw):
     return LocalGlueCrawlerOperator(crawler=d.resource(RESOURCE_PREFIX), entities=d.entities, **kw)
 
 
+@OPERATORS.translates("glue_job")
 def glue_job(d: kinds.GlueJob, **kw):
     return LocalGlueJobOperator(
         script=d.script, job_name=d.resource(RESOURCE_PREFIX), arguments=d.arguments(), **kw
     )
 
 
+@OPERATORS.translates("load")
 def load(d: kinds.Load, **kw):
     return LocalLoadOperator(entity=d.entity, table=d.table, **kw)
 
 
+@OPERATORS.translates("sql")
 def sql(d: kinds.Sql, **kw):
     return LocalSqlOperator(sql=d.files, **kw)
 
 
+@OPERATORS.translates("quality")
 def quality(d: kinds.Quality, **kw):
     return LocalQualityOperator(checks=d.node.checks, **kw)
 
 
+@OPERATORS.translates("notify")
 def notify(d: kinds.Notify, **kw):
     return LocalNotifyOperator(message=d.message, subject=d.subject, channels=d.channels, **kw)
-
-
-# kind -> translation of its definition (dwh.kinds) into a local operator.
-OPERATORS = {
-    "glue_crawler": glue_crawler,
-    "glue_job": glue_job,
-    "load": load,
-    "sql": sql,
-    "quality": quality,
-    "notify": notify,
-}
