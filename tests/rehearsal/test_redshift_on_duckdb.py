@@ -608,3 +608,71 @@ def test_the_context_manager_installs_and_restores(aws, tmp_path):
     assert redshift_connector.Connection is real_connection
     assert not hasattr(RedshiftDataAPIServiceResponse, "batch_execute_statement")
     rs.close()
+
+
+class _TaskState:
+    """The task state store of one task instance; it outlives a clear of the task."""
+
+    def __init__(self):
+        self.values = {}
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def set(self, key, value):
+        self.values[key] = value
+
+
+def test_clearing_a_succeeded_load_runs_its_sql_again(redshift, tmp_path, monkeypatch):
+    """load_orders of the aws DAG, rendered as the worker renders it, run, then run again with
+    the same task state (a clear after success): the second try submits the load again."""
+    from dwh import config
+    from dwh.compile_airflow import build_dag
+    from dwh.graph import load_pipeline
+
+    redshift.create_schema()
+    ds = "2024-03-01"
+    select = (
+        "select 'o1' as order_id, 'c1' as customer_id, 'delivered' as order_status, "
+        "timestamp '2024-03-01 08:00:00' as order_purchase_timestamp, "
+        "null::timestamp as order_approved_at, null::timestamp as order_delivered_carrier_date, "
+        "null::timestamp as order_delivered_customer_date, "
+        "null::timestamp as order_estimated_delivery_date, "
+        "'raw/orders/x.csv' as _source_file, 2::bigint as _source_line, "
+        f"date '{ds}' as ingest_date"
+    )
+    put_parquet(tmp_path, f"orders/ingest_date={ds}/part-00000.snappy.parquet", select)
+    metrics = {"entity": "orders", "ingest_date": ds, "run_id": "glue-1", "rows_in": 1}
+    metrics |= {"rows_out": 1, "rows_quarantined": 0, "rejected_by_rule": "{}"}
+    key = f"_metrics/orders/ingest_date={ds}/metrics.json"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=json.dumps(metrics).encode())
+    for name, value in {
+        "processed_uri": f"s3://{BUCKET}",
+        "redshift_copy_role_arn": ROLE,
+        "redshift_cluster_id": CLUSTER,
+        "redshift_database": "dwh",
+        "redshift_secret_arn": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:rs",
+    }.items():
+        monkeypatch.setenv(f"AIRFLOW_VAR_DWH_{name.upper()}", value)
+
+    dag = build_dag(load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml"), "aws")
+    task = dag.get_task("load_orders")
+    from airflow.sdk import Variable
+
+    class Var:  # the template context's var.value.<name>, read as the worker reads Variables
+        class value:  # noqa: N801
+            def __getattr__(self, key):
+                return Variable.get(key)
+
+        value = value()
+
+    context = {"ds": ds, "run_id": "manual__1", "var": Var()}
+    task.render_template_fields(context, dag.get_template_env())
+    task.poll_interval = 0
+    state = _TaskState()
+    loads = []
+    for _ in range(2):  # the first try, then the try after "clear load_orders"
+        before = len(redshift.statements)
+        task.execute({"task_state_store": state, "ds": ds})
+        loads.append(len(redshift.statements) - before)
+    assert loads == [1, 1], f"submissions per try: {loads} (a cleared load must run its SQL)"

@@ -74,6 +74,10 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
             **common,
             **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
         },
+        "glue_crawler": {
+            **common,
+            **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
+        },
         "redshift_copy": {
             **common,
             **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},

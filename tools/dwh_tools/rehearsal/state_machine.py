@@ -68,7 +68,9 @@ def _patch_interpreter(patcher) -> None:
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
-    patcher.setattr(wait_function.WaitFunction, "_wait_interval", lambda self, env, s: None)
+    patcher.setattr(
+        wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None
+    )
     patcher.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda seconds: None))
     overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
     overrides["redshiftdata"] = "redshift-data"
