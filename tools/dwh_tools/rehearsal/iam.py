@@ -439,6 +439,8 @@ class _Module:
             raise
 
     def local(self, name: str):
+        if f"local.{name}" in self.inputs:  # a value the caller knows (or that needs a function
+            return self.inputs[f"local.{name}"]  # this evaluator does not have)
         if name not in self._locals:
             self._locals[name] = self.value(self.locals[name])
         return self._locals[name]

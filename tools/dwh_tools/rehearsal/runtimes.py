@@ -76,6 +76,7 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
         },
         "glue_crawler": {
             **common,
+            "local.database_name": env.glue_database,
             **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
         },
         "redshift_copy": {

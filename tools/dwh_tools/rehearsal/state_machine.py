@@ -99,8 +99,8 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
         env = seed.create(pipelines, raw_dir)
         recorder = iam.Recorder(account_id=seed.ACCOUNT).install()
         role = f"state_machine[{pipeline_name}]"
+        attribute_services(recorder)  # first: the stand-ins' own clients are theirs
         recorder.clients_created_by("moto.stepfunctions", role)
-        attribute_services(recorder)
         glue_runs = glue.install(work / "mirror")
         redshift = DuckRedshift(work / "redshift.duckdb")
         redshift.install(patcher)
@@ -114,15 +114,20 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
             roleArn=env.roles["stepfunctions"],
         )["stateMachineArn"]
         t0 = time.monotonic()
-        execution = sfn.start_execution(
-            stateMachineArn=arn, input=json.dumps(env.execution_input(ds))
-        )["executionArn"]
-        while True:
-            desc = sfn.describe_execution(executionArn=execution)
-            if desc["status"] != "RUNNING" or time.monotonic() - t0 > 3600:
-                break
-            time.sleep(0.2)
-        history = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+        with recorder.paused():  # the harness starting and watching it, as EventBridge would
+            execution = sfn.start_execution(
+                stateMachineArn=arn,
+                # AWS names an execution when the caller does not; moto leaves it None.
+                name=f"rehearsal-{ds}-{int(time.time())}",
+                input=json.dumps(env.execution_input(ds)),
+            )["executionArn"]
+            while True:
+                desc = sfn.describe_execution(executionArn=execution)
+                if desc["status"] != "RUNNING" or time.monotonic() - t0 > 3600:
+                    break
+                time.sleep(0.2)
+            history = sfn.get_execution_history(executionArn=execution, maxResults=1000)
+        history = history["events"]
         entered = [
             e["stateEnteredEventDetails"]["name"]
             for e in history
