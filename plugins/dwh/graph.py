@@ -55,9 +55,19 @@ class Retries(_Strict):
         return self
 
 
+def _no_outbox(value):
+    if isinstance(value, list) and "outbox" in value:
+        raise ValueError(
+            "'outbox' is not a channel: use sns (the local target delivers it to its outbox)"
+        )
+    return value
+
+
 class Alerts(_Strict):
     on_failure: list[Channel] = ["sns", "slack"]
     on_retry: list[Channel] = []
+
+    _outbox = field_validator("on_failure", "on_retry", mode="before")(_no_outbox)
 
 
 class Defaults(_Strict):
@@ -196,6 +206,8 @@ class NotifyNode(_NodeBase):
     message: str
     subject: str | None = None
     channels: list[Channel] = Field(["sns"], min_length=1)
+
+    _outbox = field_validator("channels", mode="before")(_no_outbox)
 
 
 NODE_CLASSES = (GlueCrawlerNode, GlueJobNode, LoadNode, SqlNode, QualityNode, NotifyNode)

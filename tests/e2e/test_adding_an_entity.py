@@ -53,7 +53,7 @@ schedule: "0 2 * * *"
 start_date: 2024-01-01
 defaults:
   retries: {count: 0, delay_seconds: 5, exponential_backoff: false, max_delay_seconds: 5}
-  alerts: {on_failure: [outbox], on_retry: [outbox]}
+  alerts: {on_failure: [sns], on_retry: [sns]}
 for_each_entity:
   entities: [shipments]
   after: crawl_raw

@@ -108,11 +108,12 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
         sfn = boto3.client("stepfunctions", region_name=REGION)
         # The committed, generated definition is what Terraform deploys.
         definition = output_path(pipeline).read_text()
-        arn = sfn.create_state_machine(
-            name=f"{env.prefix}-{pipeline_name}",
-            definition=definition,
-            roleArn=env.roles["stepfunctions"],
-        )["stateMachineArn"]
+        with recorder.paused():  # Terraform's part
+            arn = sfn.create_state_machine(
+                name=f"{env.prefix}-{pipeline_name}",
+                definition=definition,
+                roleArn=env.roles["stepfunctions"],
+            )["stateMachineArn"]
         t0 = time.monotonic()
         with recorder.paused():  # the harness starting and watching it, as EventBridge would
             execution = sfn.start_execution(
