@@ -13,7 +13,9 @@ templates to repeat for each of them::
           - {name: "reconciled_{entity}", type: reconciliation, entity: "{entity}"}
 
 ``{entity}`` in any string of a template becomes the entity name, and a node's ``entities``
-written ``"{entities}"`` (the crawler's) becomes the entity list. Templates are expanded
+written ``"{entities}"`` (the crawler's) becomes the entity list. In an ordinary node, a list item
+with ``{entity}`` becomes one item per entity: ``depends_on: ["load_{entity}"]`` waits for every
+entity's load (the gate, which reconciles each of them). Templates are expanded
 template by template (every entity's first template, then every entity's second, ...), before the
 file is validated, so the compilers only ever see ordinary nodes and a validation error names the
 expanded node id (``load_orders``). Runs at DAG parse time: standard library only.
@@ -47,6 +49,12 @@ def _substitute(value: Any, entity: str | None, entities: list[str]) -> Any:
             return list(entities)
         return value.replace(PLACEHOLDER, entity) if entity is not None else value
     if isinstance(value, list):
+        if entity is None:  # outside the templates, "load_{entity}" in a list is one per entity
+            return [
+                _substitute(v.replace(PLACEHOLDER, e) if e else v, e, entities)
+                for v in value
+                for e in (entities if isinstance(v, str) and PLACEHOLDER in v else [None])
+            ]
         return [_substitute(v, entity, entities) for v in value]
     if isinstance(value, dict):
         return {k: _substitute(v, entity, entities) for k, v in value.items()}

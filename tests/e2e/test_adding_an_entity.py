@@ -51,6 +51,7 @@ owner: data-platform
 tags: [fixture]
 schedule: "0 2 * * *"
 start_date: 2024-01-01
+assumes_warehouse: ecommerce_dwh
 defaults:
   retries: {count: 0, delay_seconds: 5, exponential_backoff: false, max_delay_seconds: 5}
   alerts: {on_failure: [sns], on_retry: [sns]}
