@@ -335,7 +335,12 @@ def test_the_provider_operator_runs_a_list_of_statements(redshift, data, monkeyp
     from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 
     naps = []
-    monkeypatch.setattr(redshift_data.time, "sleep", naps.append)  # its poll waits 1 s
+
+    def nap(seconds):  # its poll waits 1 s; a statement that never ends fails the test
+        naps.append(seconds)
+        assert len(naps) < 30, "the statement never left STARTED"
+
+    monkeypatch.setattr(redshift_data.time, "sleep", nap)
     common = {"cluster_identifier": CLUSTER, "database": "dev", "db_user": "awsuser"}
     # boto3's own credentials (moto's); durable=False: durable task state needs a task
     # instance's task_state_store, which a bare execute() has not.
