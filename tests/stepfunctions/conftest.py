@@ -22,7 +22,33 @@ def all_pipelines() -> list[tuple[str, Path, Path]]:
 PIPELINES = all_pipelines()
 
 
-@pytest.fixture(params=PIPELINES, ids=[p[0] for p in PIPELINES])
+@pytest.fixture
 def pipeline_and_include(request):
+    """(pipeline, include dir): one of :data:`PIPELINES` (see :func:`pytest_generate_tests`)."""
     _, path, include = request.param
     return load_pipeline(path, include), include
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "with_node_kind(kind): run only on the pipelines that have a node of that kind"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """A test using ``pipeline_and_include`` runs on every pipeline; one marked
+    ``with_node_kind(kind)`` on those with a node of that kind (a failure path of a kind exists
+    only where the kind does)."""
+    if "pipeline_and_include" not in metafunc.fixturenames:
+        return
+    having = PIPELINES
+    marker = metafunc.definition.get_closest_marker("with_node_kind")
+    if marker is not None:
+        (kind,) = marker.args
+        having = [
+            item
+            for item in PIPELINES
+            if any(n.kind == kind for n in load_pipeline(item[1], item[2]).nodes)
+        ]
+        assert having, f"no pipeline has a {kind} node"
+    metafunc.parametrize("pipeline_and_include", having, ids=[p[0] for p in having], indirect=True)

@@ -220,18 +220,37 @@ def run_aws_dag(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
 
 
 class _Patcher:
-    """monkeypatch's setattr/undo for code that runs outside pytest."""
+    """monkeypatch's setattr/setitem/undo for code that runs outside pytest."""
+
+    _MISSING = object()
 
     def __init__(self):
         self._undo = []
 
     def setattr(self, target, name, value, raising=True):
-        self._undo.append((target, name, getattr(target, name, None)))
+        own = vars(target) if isinstance(target, type) else target.__dict__
+        before = own.get(name, self._MISSING)
+        self._undo.append(lambda: self._restore(target, name, before))
         setattr(target, name, value)
 
+    def setitem(self, mapping, key, value):
+        before = mapping.get(key, self._MISSING)
+        self._undo.append(
+            lambda: (
+                mapping.pop(key, None) if before is self._MISSING else mapping.update({key: before})
+            )
+        )
+        mapping[key] = value
+
+    def _restore(self, target, name, before):
+        if before is self._MISSING:
+            delattr(target, name)
+        else:
+            setattr(target, name, before)
+
     def undo(self):
-        for target, name, value in reversed(self._undo):
-            setattr(target, name, value)
+        for restore in reversed(self._undo):
+            restore()
         self._undo.clear()
 
 

@@ -11,6 +11,10 @@ filled in here, and only that:
 - moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state; the wait is replaced by polling the
   run (which :mod:`.glue` executes on local PySpark) until it ends, failing the state as Step
   Functions does when the run did not succeed.
+- moto evaluates a state's ``TimeoutSeconds`` only while its branch is running. When a Parallel
+  branch fails just as a sibling enters a Task, the stopped sibling takes its own input as its
+  timeout and the execution history can no longer be read (a TypeError in moto's serialiser).
+  The timeout, a constant, is always evaluated.
 
 The Redshift statements run on DuckDB (:mod:`.redshift`), every call is recorded for the IAM check.
 """
@@ -27,7 +31,9 @@ from dwh_tools.rehearsal import seed
 REGION = seed.REGION
 
 
-class _JsonSafeClient:
+class JsonSafeClient:
+    """A boto3 client whose responses are plain JSON, as AWS hands them to Step Functions."""
+
     def __init__(self, client):
         self._client = client
 
@@ -57,8 +63,12 @@ def _glue_sync(self, env, resource_runtime_part, normalised_parameters, state_cr
     env.stack.append(json.loads(json.dumps(run, default=str)))
 
 
-def _patch_interpreter(patcher) -> None:
+def patch_interpreter(patcher, glue_sync=_glue_sync) -> None:
+    """Fill moto's interpreter gaps (module docstring). ``patcher`` has pytest's monkeypatch
+    ``setattr``/``setitem``; ``glue_sync`` ends a ``glue:startJobRun.sync`` state, given the
+    StartJobRun response on the stack."""
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service,
         state_task_service_glue,
@@ -72,12 +82,13 @@ def _patch_interpreter(patcher) -> None:
         wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None
     )
     patcher.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda seconds: None))
+    patcher.setattr(TimeoutSeconds, "eval", TimeoutSeconds._eval_body)
     overrides = state_task_service.StateTaskService._SERVICE_NAME_SFN_TO_BOTO_OVERRIDES
-    overrides["redshiftdata"] = "redshift-data"
+    patcher.setitem(overrides, "redshiftdata", "redshift-data")
     real = aws_sdk.boto_client_for
-    patcher.setattr(aws_sdk, "boto_client_for", lambda *a, **k: _JsonSafeClient(real(*a, **k)))
+    patcher.setattr(aws_sdk, "boto_client_for", lambda *a, **k: JsonSafeClient(real(*a, **k)))
     patcher.setattr(
-        state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern", _glue_sync
+        state_task_service_glue.StateTaskServiceGlue, "_eval_integration_pattern", glue_sync
     )
 
 
@@ -104,7 +115,7 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
         glue_runs = glue.install(work / "mirror")
         redshift = DuckRedshift(work / "redshift.duckdb")
         redshift.install(patcher)
-        _patch_interpreter(patcher)
+        patch_interpreter(patcher)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         # The committed, generated definition is what Terraform deploys.
         definition = output_path(pipeline).read_text()
