@@ -8,6 +8,7 @@ the socket), common-sql's SQLCheckOperator. moto serves the AWS side in-process.
 from __future__ import annotations
 
 import json
+import types
 
 import boto3
 import duckdb
@@ -330,8 +331,15 @@ def test_the_schema_made_through_the_api_equals_create_schema(redshift, data, tm
 # -- the provider's operator and hook -----------------------------------------------------------
 
 
-def test_the_provider_operator_runs_a_list_of_statements(redshift, data, monkeypatch):
+def instant_polls(monkeypatch, nap=lambda seconds: None) -> None:
+    """The Data API hook's poll does not sleep. Only the hook's module sees the change:
+    ``time.sleep`` itself is the whole process's, and other threads of the run use it."""
     from airflow.providers.amazon.aws.hooks import redshift_data
+
+    monkeypatch.setattr(redshift_data, "time", types.SimpleNamespace(sleep=nap))
+
+
+def test_the_provider_operator_runs_a_list_of_statements(redshift, data, monkeypatch):
     from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 
     naps = []
@@ -340,7 +348,7 @@ def test_the_provider_operator_runs_a_list_of_statements(redshift, data, monkeyp
         naps.append(seconds)
         assert len(naps) < 30, "the statement never left STARTED"
 
-    monkeypatch.setattr(redshift_data.time, "sleep", nap)
+    instant_polls(monkeypatch, nap)
     common = {"cluster_identifier": CLUSTER, "database": "dev", "db_user": "awsuser"}
     # boto3's own credentials (moto's); durable=False: durable task state needs a task
     # instance's task_state_store, which a bare execute() has not.
@@ -359,7 +367,7 @@ def test_the_provider_operator_fails_with_the_statement_error(redshift, monkeypa
     from airflow.providers.amazon.aws.hooks import redshift_data
     from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOperator
 
-    monkeypatch.setattr(redshift_data.time, "sleep", lambda s: None)
+    instant_polls(monkeypatch)
     load = RedshiftDataOperator(
         task_id="load",
         cluster_identifier=CLUSTER,
@@ -508,13 +516,11 @@ def test_named_parameters_reach_the_statement(redshift, data):
 def test_the_project_operator_creates_the_warehouse_as_one_batch(redshift, monkeypatch):
     """dwh's own RedshiftSqlOperator (the MWAA runtime): the DDL files of the
     create_warehouse_schema node go as one BatchExecuteStatement; a lone VACUUM goes alone."""
-    from airflow.providers.amazon.aws.hooks import redshift_data
-
     from dwh import config
     from dwh.operators.aws import RedshiftSqlOperator
     from dwh.sql import SAMPLE_CONTEXT
 
-    monkeypatch.setattr(redshift_data.time, "sleep", lambda seconds: None)
+    instant_polls(monkeypatch)
     common = {"cluster_identifier": CLUSTER, "database": "dev", "aws_conn_id": None}
     common |= {"secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rs"}
     common |= {"poll_interval": 1, "durable": False}
