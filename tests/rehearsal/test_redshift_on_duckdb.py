@@ -22,6 +22,7 @@ from dwh_tools.rehearsal.redshift import DuckRedshift
 REGION = "eu-west-1"
 BUCKET = "dwh-rehearsal-processed"
 ROLE = "arn:aws:iam::123456789012:role/dwh-copy"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rs"
 CLUSTER = "dwh-rehearsal"
 HOST = f"{CLUSTER}.abc123.{REGION}.redshift.amazonaws.com"
 
@@ -533,6 +534,46 @@ def test_the_project_operator_creates_the_warehouse_as_one_batch(redshift, monke
         task_id="vacuum", sql=["vacuum staging.orders"], **common
     ).execute({})
     assert ":" not in vacuum  # ExecuteStatement: VACUUM refuses a transaction block
+
+
+@pytest.mark.parametrize(
+    ("variables", "reaches"),
+    [
+        ({"dwh_redshift_cluster_id": CLUSTER}, {"ClusterIdentifier": CLUSTER}),
+        ({"dwh_redshift_workgroup": "dwh"}, {"WorkgroupName": "dwh"}),
+    ],
+    ids=["cluster", "serverless"],
+)
+def test_the_project_operator_targets_what_terraform_deployed(
+    redshift, monkeypatch, variables, reaches
+):
+    """Terraform writes the Variable of the cluster or of the Serverless workgroup it deployed,
+    never both: the MWAA operator renders its templates from those Variables and sends the one
+    that exists to the Data API."""
+    from dwh.operators.aws import RedshiftSqlOperator
+
+    instant_polls(monkeypatch)
+    common = {"aws_conn_id": None, "poll_interval": 1}
+    variables |= {"dwh_redshift_database": "dev", "dwh_redshift_secret_arn": SECRET}
+    op = RedshiftSqlOperator(
+        task_id="t", sql=["create table w (a int)", "insert into w values (1)"], **common
+    )
+    op.render_template_fields({"var": {"value": variables}})
+    op.execute({})
+    (batch,) = [st["request"] for st in redshift.statements.values() if st["batch"]]
+    assert {k: batch.get(k) for k in reaches} == reaches
+    assert not {"ClusterIdentifier", "WorkgroupName"} - set(reaches) & set(batch)
+    both = RedshiftSqlOperator(task_id="t", sql="select 1", **common)
+    both.render_template_fields(
+        {
+            "var": {
+                "value": variables
+                | {"dwh_redshift_cluster_id": CLUSTER, "dwh_redshift_workgroup": "dwh"}
+            }
+        }
+    )
+    with pytest.raises(ValueError, match="exactly one of the Variables"):
+        both.execute({})
 
 
 def test_copy_json_refuses_a_string_longer_than_its_varchar(redshift, data):

@@ -23,6 +23,11 @@ def var(name: str) -> str:
     return "{{ var.value.dwh_" + name + " }}"
 
 
+def optional_var(name: str) -> str:
+    """A Variable that may be absent: it renders as the empty string then."""
+    return "{{ var.value.get('dwh_" + name + "', '') }}"
+
+
 class _Variable:
     """A DAG macro whose text is an Airflow Variable, read only when a template renders it."""
 
@@ -56,7 +61,11 @@ class RedshiftSqlOperator(RedshiftDataOperator):
     template_fields = (*RedshiftDataOperator.template_fields, "secret_arn")
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("cluster_identifier", var("redshift_cluster_id"))
+        # A provisioned cluster or a Redshift Serverless workgroup, whichever the environment has
+        # (Terraform writes the Variable of the one it deployed); the other renders empty.
+        if not (kwargs.get("cluster_identifier") or kwargs.get("workgroup_name")):
+            kwargs["cluster_identifier"] = optional_var("redshift_cluster_id")
+            kwargs["workgroup_name"] = optional_var("redshift_workgroup")
         kwargs.setdefault("database", var("redshift_database"))
         kwargs.setdefault("secret_arn", var("redshift_secret_arn"))
         # Every try submits the SQL again. The provider's default (durable) keeps the statement id
@@ -67,6 +76,14 @@ class RedshiftSqlOperator(RedshiftDataOperator):
         super().__init__(**kwargs)
 
     def execute(self, context):
+        self.cluster_identifier = self.cluster_identifier or None
+        self.workgroup_name = self.workgroup_name or None
+        if bool(self.cluster_identifier) == bool(self.workgroup_name):
+            raise ValueError(
+                f"{self.task_id}: exactly one of the Variables dwh_redshift_cluster_id and "
+                "dwh_redshift_workgroup must be set (Terraform writes the one it deployed); got "
+                f"cluster {self.cluster_identifier!r}, workgroup {self.workgroup_name!r}"
+            )
         parts = self.sql if isinstance(self.sql, list) else [self.sql]
         statements = kinds.statements(parts, render=str)  # Airflow rendered them already
         # The node is one transaction (BatchExecuteStatement); a single statement runs on its
