@@ -709,16 +709,10 @@ def test_clearing_a_succeeded_load_runs_its_sql_again(redshift, tmp_path, monkey
 
     dag = build_dag(load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml"), "aws")
     task = dag.get_task("load_orders")
-    from airflow.sdk import Variable
+    from airflow.sdk.execution_time.context import VariableAccessor
 
-    class Var:  # the template context's var.value.<name>, read as the worker reads Variables
-        class value:  # noqa: N801
-            def __getattr__(self, key):
-                return Variable.get(key)
-
-        value = value()
-
-    context = {"ds": ds, "run_id": "manual__1", "var": Var()}
+    # The template context's var.value, as the worker reads Variables.
+    context = {"ds": ds, "run_id": "manual__1", "var": {"value": VariableAccessor(False)}}
     task.render_template_fields(context, dag.get_template_env())
     task.poll_interval = 0
     state = _TaskState()
