@@ -14,6 +14,7 @@ from infra_support import (
     INFRA,
     REPO_ROOT,
     locals_of,
+    module_blocks,
     parse_hcl,
     parse_module,
     resource,
@@ -302,3 +303,32 @@ def test_one_orchestrator_is_scheduled_by_default():
                     found[f"{path.relative_to(INFRA)}:{name}"] = body.get("default")
     assert len(found) >= 3, found
     assert set(found.values()) == {"DISABLED"}, found
+
+
+def test_quicksight_can_decrypt_the_warehouse_secret():
+    """The warehouse secret is encrypted with the environment's key: QuickSight's Secrets Manager
+    role must be allowed kms:Decrypt on that key (through Secrets Manager), before the data
+    source that reads the secret is created."""
+    grant = resource("quicksight", "aws_iam_role_policy", "secrets_key")
+    assert grant["role"] == "${var.secrets_role_name}"
+    policy = str(grant["policy"])
+    assert "kms:Decrypt" in policy and "Resource = var.kms_key_arn" in policy
+    assert "kms:ViaService" in policy and "secretsmanager." in policy
+    source = resource("quicksight", "aws_quicksight_data_source", "redshift")
+    assert "${aws_iam_role_policy.secrets_key}" in str(source.get("depends_on"))
+    platform = module_blocks(parse_module("platform"))
+    assert platform["quicksight"]["kms_key_arn"] == platform["redshift"]["kms_key_arn"]
+
+
+def test_the_airflow_version_is_one_variable_refusing_unsupported_values():
+    """The environment's Airflow version is one variable whose validation admits only the
+    versions infra/README.md supports, the first of which is the one the code is built for."""
+    (variable,) = [
+        e["airflow_version"] for e in parse_module("mwaa")["variable"] if "airflow_version" in e
+    ]
+    (validation,) = variable["validation"]
+    supported = re.findall(r'"([\d.]+)"', validation["condition"])
+    assert supported == [versions.AIRFLOW] and variable["default"] == versions.AIRFLOW
+    readme = (INFRA / "README.md").read_text()
+    section = readme.split("## Airflow versions", 1)[1].split("\n## ", 1)[0]
+    assert all(f"Airflow {v}" in section for v in supported)

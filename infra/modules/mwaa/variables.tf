@@ -4,9 +4,14 @@ variable "name_prefix" {
 }
 
 variable "airflow_version" {
-  description = "Apache Airflow version of the environment (plugins/dwh/versions.py AIRFLOW)."
+  description = "Apache Airflow version of the environment (plugins/dwh/versions.py AIRFLOW); see infra/README.md \"Airflow versions\"."
   type        = string
   default     = "3.3.1"
+
+  validation {
+    condition     = contains(["3.3.1"], var.airflow_version)
+    error_message = "The DAGs, plugins and requirements.txt are built and tested for Airflow 3.3.1 with amazon provider 9.34.0 only (infra/README.md \"Airflow versions\")."
+  }
 }
 
 variable "environment_class" {

@@ -207,5 +207,6 @@ module "quicksight" {
   redshift_port              = module.redshift.port
   redshift_database          = module.redshift.database_name
   redshift_secret_arn        = module.redshift.secret_arn
+  kms_key_arn                = module.kms.key_arn
   owner_principal_arns       = var.quicksight_owner_principal_arns
 }

@@ -117,6 +117,26 @@ resource "aws_iam_role_policy" "vpc_connection" {
   policy = data.aws_iam_policy_document.vpc_connection.json
 }
 
+# QuickSight reads the warehouse secret as its Secrets Manager role. The secret is encrypted with
+# the environment's key, not the AWS managed one, so that role must also decrypt with the key,
+# and only through Secrets Manager.
+resource "aws_iam_role_policy" "secrets_key" {
+  name = "${var.name_prefix}-quicksight-secret-key"
+  role = var.secrets_role_name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "DecryptTheWarehouseSecret"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = var.kms_key_arn
+      Condition = {
+        StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" }
+      }
+    }]
+  })
+}
+
 resource "aws_quicksight_vpc_connection" "this" {
   vpc_connection_id  = "${var.name_prefix}-redshift"
   name               = "${var.name_prefix} warehouse"
@@ -157,6 +177,9 @@ resource "aws_quicksight_data_source" "redshift" {
       actions   = local.data_source_actions
     }
   }
+
+  # Creating the data source connects to Redshift with the secret.
+  depends_on = [aws_iam_role_policy.secrets_key]
 }
 
 resource "aws_quicksight_data_set" "mart" {

@@ -33,6 +33,17 @@ variable "redshift_database" {
   type        = string
 }
 
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the warehouse secret (the environment's key)."
+  type        = string
+}
+
+variable "secrets_role_name" {
+  description = "The role QuickSight creates when Secrets Manager access is granted in its settings; it reads the warehouse secret."
+  type        = string
+  default     = "aws-quicksight-secretsmanager-role-v0"
+}
+
 variable "redshift_secret_arn" {
   description = "Secrets Manager secret with the warehouse credentials."
   type        = string
