@@ -87,7 +87,7 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
         dagrun_timeout=dt.timedelta(hours=12),
     ) as dag:
         tasks = {
-            n.id: registry[n.kind](kinds.define(n), **_task_kwargs(pipeline, n, target))
+            n.id: registry[n.kind](kinds.define(n, pipeline), **_task_kwargs(pipeline, n, target))
             for n in pipeline.nodes
         }
         for n in pipeline.nodes:

@@ -141,8 +141,11 @@ class Kind:
 
     name: ClassVar[str]
 
-    def __init__(self, node):
+    def __init__(self, node, pipeline=None):
         self.node = node
+        # Where the pipeline's Redshift statements go: a provisioned cluster or a Redshift
+        # Serverless workgroup (the pipeline's redshift_api_target; Terraform matches it).
+        self.redshift_api_target = pipeline.redshift_api_target if pipeline else "cluster"
 
     @property
     def id(self) -> str:
@@ -258,6 +261,6 @@ KINDS: dict[str, type[Kind]] = {
 }
 
 
-def define(node) -> Kind:
-    """The definition of one node of the graph."""
-    return KINDS[node.kind](node)
+def define(node, pipeline=None) -> Kind:
+    """The definition of one node of the graph (of ``pipeline``, whose settings it may use)."""
+    return KINDS[node.kind](node, pipeline)

@@ -525,7 +525,7 @@ class _Builder:
         }
 
     def node_states(self, node, nxt: str) -> dict:
-        states = STATES[node.kind](self, kinds.define(node), nxt)
+        states = STATES[node.kind](self, kinds.define(node, self.p), nxt)
         states[node.id] = {HEADER_KEY: f"node:{node.id} kind:{node.kind}", **states[node.id]}
         return states
 

@@ -23,11 +23,6 @@ def var(name: str) -> str:
     return "{{ var.value.dwh_" + name + " }}"
 
 
-def optional_var(name: str) -> str:
-    """A Variable that may be absent: it renders as the empty string then."""
-    return "{{ var.value.get('dwh_" + name + "', '') }}"
-
-
 class _Variable:
     """A DAG macro whose text is an Airflow Variable, read only when a template renders it."""
 
@@ -60,12 +55,15 @@ class RedshiftSqlOperator(RedshiftDataOperator):
 
     template_fields = (*RedshiftDataOperator.template_fields, "secret_arn")
 
-    def __init__(self, **kwargs):
-        # A provisioned cluster or a Redshift Serverless workgroup, whichever the environment has
-        # (Terraform writes the Variable of the one it deployed); the other renders empty.
+    def __init__(self, *, api_target: str = "cluster", **kwargs):
+        # A provisioned cluster or a Redshift Serverless workgroup (the pipeline's
+        # redshift_api_target): Terraform writes the Variable of the one it deployed, and only
+        # that one, so only that one is read (the backend's role may read no other).
         if not (kwargs.get("cluster_identifier") or kwargs.get("workgroup_name")):
-            kwargs["cluster_identifier"] = optional_var("redshift_cluster_id")
-            kwargs["workgroup_name"] = optional_var("redshift_workgroup")
+            if api_target == "workgroup":
+                kwargs["workgroup_name"] = var("redshift_workgroup")
+            else:
+                kwargs["cluster_identifier"] = var("redshift_cluster_id")
         kwargs.setdefault("database", var("redshift_database"))
         kwargs.setdefault("secret_arn", var("redshift_secret_arn"))
         # Every try submits the SQL again. The provider's default (durable) keeps the statement id
@@ -76,14 +74,6 @@ class RedshiftSqlOperator(RedshiftDataOperator):
         super().__init__(**kwargs)
 
     def execute(self, context):
-        self.cluster_identifier = self.cluster_identifier or None
-        self.workgroup_name = self.workgroup_name or None
-        if bool(self.cluster_identifier) == bool(self.workgroup_name):
-            raise ValueError(
-                f"{self.task_id}: exactly one of the Variables dwh_redshift_cluster_id and "
-                "dwh_redshift_workgroup must be set (Terraform writes the one it deployed); got "
-                f"cluster {self.cluster_identifier!r}, workgroup {self.workgroup_name!r}"
-            )
         parts = self.sql if isinstance(self.sql, list) else [self.sql]
         statements = kinds.statements(parts, render=str)  # Airflow rendered them already
         # The node is one transaction (BatchExecuteStatement); a single statement runs on its
@@ -174,13 +164,13 @@ def glue_job(d: kinds.GlueJob, **kw):
 
 @OPERATORS.translates("load")
 def load(d: kinds.Load, **kw):
-    return RedshiftSqlOperator(sql=d.templates(), **kw)
+    return RedshiftSqlOperator(sql=d.templates(), api_target=d.redshift_api_target, **kw)
 
 
 @OPERATORS.translates("sql")
 def sql(d: kinds.Sql, **kw):
     # File names: Airflow reads and renders them when the task runs (template_ext), not at parse.
-    return RedshiftSqlOperator(sql=d.files, **kw)
+    return RedshiftSqlOperator(sql=d.files, api_target=d.redshift_api_target, **kw)
 
 
 @OPERATORS.translates("quality")
