@@ -484,6 +484,21 @@ def test_the_sql_hook_on_serverless_gets_credentials_moto_has_not(redshift, monk
         RedshiftSQLHook(redshift_conn_id="rs_sl_bad").get_first("select 4")
 
 
+def test_a_rehearsed_transient_failure_fails_one_batch_once(redshift, data):
+    """abort_once: the next batch with a matching statement ends FAILED with Redshift's
+    serializable isolation error and changes nothing; the same batch submitted again runs."""
+    run(data, "create table t1023 (a integer)")
+    redshift.abort_once(r"^insert into t1023")
+    batch = ["insert into t1023 values (0)", "insert into t1023 values (1)"]
+    first = run(data, ["select 1", *batch])
+    assert first["Status"] == "FAILED" and "1023" in first["Error"]
+    assert "statement 2 of 3" in first["Error"]
+    assert run(data, batch)["Status"] == "FINISHED"
+    sid = run(data, "select count(*) from t1023")["Id"]
+    assert data.get_statement_result(Id=sid)["Records"] == [[{"longValue": 2}]]
+    assert redshift.aborted == ["insert into t1023 values (0)"]
+
+
 def test_an_insert_longer_than_its_varchar_fails_and_rolls_back(redshift, data):
     run(
         data, ["create table n (code varchar(3), note char(2))", "insert into n values ('ok', 'x')"]
@@ -537,43 +552,39 @@ def test_the_project_operator_creates_the_warehouse_as_one_batch(redshift, monke
 
 
 @pytest.mark.parametrize(
-    ("variables", "reaches"),
+    ("api_target", "variables", "reaches"),
     [
-        ({"dwh_redshift_cluster_id": CLUSTER}, {"ClusterIdentifier": CLUSTER}),
-        ({"dwh_redshift_workgroup": "dwh"}, {"WorkgroupName": "dwh"}),
+        ("cluster", {"dwh_redshift_cluster_id": CLUSTER}, {"ClusterIdentifier": CLUSTER}),
+        ("workgroup", {"dwh_redshift_workgroup": "dwh"}, {"WorkgroupName": "dwh"}),
     ],
-    ids=["cluster", "serverless"],
 )
-def test_the_project_operator_targets_what_terraform_deployed(
-    redshift, monkeypatch, variables, reaches
+def test_the_aws_dag_sends_its_sql_where_the_pipeline_says(
+    redshift, monkeypatch, api_target, variables, reaches
 ):
-    """Terraform writes the Variable of the cluster or of the Serverless workgroup it deployed,
-    never both: the MWAA operator renders its templates from those Variables and sends the one
-    that exists to the Data API."""
-    from dwh.operators.aws import RedshiftSqlOperator
+    """A pipeline's redshift_api_target (cluster or Serverless workgroup; Terraform writes only
+    that one's Variable) decides what the aws DAG's Redshift tasks address."""
+    from airflow.sdk.execution_time.context import VariableAccessor
+
+    from dwh import config
+    from dwh.compile_airflow import build_dag
+    from dwh.graph import load_pipeline
 
     instant_polls(monkeypatch)
-    common = {"aws_conn_id": None, "poll_interval": 1}
     variables |= {"dwh_redshift_database": "dev", "dwh_redshift_secret_arn": SECRET}
-    op = RedshiftSqlOperator(
-        task_id="t", sql=["create table w (a int)", "insert into w values (1)"], **common
-    )
-    op.render_template_fields({"var": {"value": variables}})
-    op.execute({})
-    (batch,) = [st["request"] for st in redshift.statements.values() if st["batch"]]
-    assert {k: batch.get(k) for k in reaches} == reaches
-    assert not {"ClusterIdentifier", "WorkgroupName"} - set(reaches) & set(batch)
-    both = RedshiftSqlOperator(task_id="t", sql="select 1", **common)
-    both.render_template_fields(
-        {
-            "var": {
-                "value": variables
-                | {"dwh_redshift_cluster_id": CLUSTER, "dwh_redshift_workgroup": "dwh"}
-            }
-        }
-    )
-    with pytest.raises(ValueError, match="exactly one of the Variables"):
-        both.execute({})
+    for name, value in variables.items():
+        monkeypatch.setenv(f"AIRFLOW_VAR_{name.upper()}", value)
+    pipeline = load_pipeline(config.PIPELINES_DIR / "warehouse_maintenance.yaml")
+    pipeline = pipeline.model_copy(update={"redshift_api_target": api_target})
+    dag = build_dag(pipeline, "aws")
+    task_id = next(n.id for n in pipeline.nodes if n.kind == "sql")
+    task = dag.get_task(task_id)
+    task.render_template_fields({"var": {"value": VariableAccessor(False)}}, dag.get_template_env())
+    task.poll_interval, task.aws_conn_id = 0, None
+    task.execute({})
+    requests = [st["request"] for st in redshift.statements.values()]
+    assert requests and all({k: r.get(k) for k in reaches} == reaches for r in requests)
+    other = ({"ClusterIdentifier", "WorkgroupName"} - set(reaches)).pop()
+    assert not any(other in r for r in requests)
 
 
 def test_copy_json_refuses_a_string_longer_than_its_varchar(redshift, data):

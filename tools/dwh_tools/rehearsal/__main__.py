@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             failed.append(f"{runtime}: tasks not successful: {bad}")
         if result.get("status", "SUCCEEDED") != "SUCCEEDED":
-            failed.append(f"{runtime}: execution {result['status']}")
+            failed.append(f"{runtime}: execution {result['status']}: {result.get('cause')}")
+        if result.get("transient_failures") == 0:
+            failed.append(f"{runtime}: no statement matched the rehearsed transient failure")
         for d in result.get("denied", []):
             failed.append(
                 f"IAM denied: role {d['role']} action {d['action']} on {d['resource']} "

@@ -146,6 +146,8 @@ class DuckRedshift:
         self.statements: dict[str, dict] = {}
         self.connections: list[dict] = []  # what the driver handed to its socket connection
         self._undo: list = []
+        self._aborts: list[re.Pattern] = []  # see abort_once
+        self.aborted: list[str] = []  # the statements that abort_once made fail
 
     @staticmethod
     def _setup(con) -> None:
@@ -210,6 +212,19 @@ class DuckRedshift:
 
     # -- running statements -----------------------------------------------------------------
 
+    def abort_once(self, pattern: str) -> None:
+        """The next statement matching ``pattern`` (a regular expression) fails as Redshift fails
+        one of two concurrent writers (error 1023), so a retry of it is rehearsed; later ones run."""
+        self._aborts.append(re.compile(pattern, re.I))
+
+    def _aborted(self, statement: str) -> bool:
+        for pattern in self._aborts:
+            if pattern.search(statement):
+                self._aborts.remove(pattern)
+                self.aborted.append(statement)
+                return True
+        return False
+
     def run(self, statements: list[str], con=None, transaction: bool = True) -> list[dict]:
         """Run Redshift statements, all or nothing when ``transaction`` (a batch); one outcome
         per statement (FINISHED, FAILED, or ABORTED for those after a failure)."""
@@ -223,6 +238,11 @@ class DuckRedshift:
                 if n == 1 or not transaction:
                     con.execute("begin transaction")
                 try:
+                    if self._aborted(out["sql"]):
+                        raise RedshiftError(
+                            "1023 DETAIL: Serializable isolation violation on a table of this "
+                            "transaction (a concurrent writer committed first)"
+                        )
                     out |= self.execute_one(con, out["sql"], transaction, f"statement {n}")
                 except Exception as exc:
                     con.execute("rollback")

@@ -137,6 +137,8 @@ def create(pipelines: list, raw_dir: Path, prefix: str = PREFIX) -> Environment:
         secrets.create_secret(
             Name=f"{kw['connections_prefix']}/{key}", SecretString=json.dumps(value)
         )
+    # Terraform always creates the slack_alerts secret; its value (the webhook) is put by hand.
+    secrets.create_secret(Name=f"{kw['connections_prefix']}/slack_alerts")
 
     _glue(pipelines, tf, roles["glue"], prefix)
     # The deploy command's own sync puts the DAG folder and the Glue scripts in their buckets
