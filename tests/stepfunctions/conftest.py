@@ -29,6 +29,20 @@ def pipeline_and_include(request):
     return load_pipeline(path, include), include
 
 
+@pytest.fixture
+def pipeline_without_retries(pipeline_and_include):
+    """The same pipeline with no retries anywhere (``retries: {count: 0}``), as a pipeline file
+    may say, and as the moto tests use it (moto would replay every failing call)."""
+    pipeline, include = pipeline_and_include
+    no_retry = pipeline.defaults.retries.model_copy(update={"count": 0})
+    return pipeline.model_copy(
+        update={
+            "defaults": pipeline.defaults.model_copy(update={"retries": no_retry}),
+            "nodes": [n.model_copy(update={"retries": None}) for n in pipeline.nodes],
+        }
+    ), include
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "with_node_kind(kind): run only on the pipelines that have a node of that kind"

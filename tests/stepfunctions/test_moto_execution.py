@@ -223,23 +223,11 @@ def test_failing_quality_gate_alerts_and_fails(aws, monkeypatch, pipeline_and_in
     assert pipeline.pipeline in message and "QualityGateFailed" in message
 
 
-def without_retries(pipeline):
-    """The same pipeline with no retries: moto would replay every failing call."""
-    no_retry = pipeline.defaults.retries.model_copy(update={"count": 0})
-    return pipeline.model_copy(
-        update={
-            "defaults": pipeline.defaults.model_copy(update={"retries": no_retry}),
-            "nodes": [n.model_copy(update={"retries": None}) for n in pipeline.nodes],
-        }
-    )
-
-
 @pytest.mark.with_node_kind("glue_job")
-def test_failing_glue_job_alerts_and_fails(aws, monkeypatch, pipeline_and_include):
-    pipeline, include = pipeline_and_include
+def test_failing_glue_job_alerts_and_fails(aws, monkeypatch, pipeline_without_retries):
+    pipeline, include = pipeline_without_retries
     jobs = [n for n in pipeline.nodes if n.kind == "glue_job"]
     install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0))
-    pipeline = without_retries(pipeline)
     resources = provision(pipeline)
     boto3.client("glue", region_name=REGION).delete_job(JobName=f"{PREFIX}-{jobs[0].id}")
     result = execute(pipeline, include, resources)

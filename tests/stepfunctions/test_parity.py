@@ -136,6 +136,15 @@ def test_statelint_accepts_every_generated_state_machine(pipeline_and_include, t
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def test_statelint_accepts_every_machine_without_retries(pipeline_without_retries, tmp_path):
+    """A pipeline may say ``retries: {count: 0}``: its failure paths must still be complete."""
+    pipeline, include = pipeline_without_retries
+    path = tmp_path / f"{pipeline.pipeline}.asl.json"
+    path.write_text(json.dumps(compile_pipeline(pipeline, include)))
+    run = subprocess.run([*statelint_cmd(), str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def test_statelint_catches_a_broken_machine(tmp_path):
     # Guards the test above: statelint must reject a state machine with a dangling Next.
     path = tmp_path / "broken.asl.json"

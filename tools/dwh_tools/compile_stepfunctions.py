@@ -241,7 +241,10 @@ class _Builder:
         i, count = node.id, self.p.retries_for(node).count
         tries = f"$.{i}__{step}_tries"  # per node and step: a later node starts again from zero
         if count == 0:
-            return {f"{i}.{step}_retry": {"Type": "Pass", "Next": f"{i}.{step}_failed"}}
+            return {
+                f"{i}.{step}_retry": {"Type": "Pass", "Next": f"{i}.{step}_failed"},
+                f"{i}.{step}_failed": failed,
+            }
         r = self.p.retries_for(node)
         return {
             f"{i}.{step}_retry": {
