@@ -128,20 +128,20 @@ def statelint_cmd() -> list[str]:
     return [shutil.which("statelint") or str(Path(sys.executable).parent / "statelint")]
 
 
-def test_statelint_accepts_every_generated_state_machine(pipeline_and_include, tmp_path):
-    pipeline, include = pipeline_and_include
+def statelint(pipeline, include, tmp_path) -> subprocess.CompletedProcess:
     path = tmp_path / f"{pipeline.pipeline}.asl.json"
     path.write_text(json.dumps(compile_pipeline(pipeline, include)))
-    run = subprocess.run([*statelint_cmd(), str(path)], capture_output=True, text=True)
+    return subprocess.run([*statelint_cmd(), str(path)], capture_output=True, text=True)
+
+
+def test_statelint_accepts_every_generated_state_machine(pipeline_and_include, tmp_path):
+    run = statelint(*pipeline_and_include, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_statelint_accepts_every_machine_without_retries(pipeline_without_retries, tmp_path):
     """A pipeline may say ``retries: {count: 0}``: its failure paths must still be complete."""
-    pipeline, include = pipeline_without_retries
-    path = tmp_path / f"{pipeline.pipeline}.asl.json"
-    path.write_text(json.dumps(compile_pipeline(pipeline, include)))
-    run = subprocess.run([*statelint_cmd(), str(path)], capture_output=True, text=True)
+    run = statelint(*pipeline_without_retries, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
