@@ -311,9 +311,15 @@ def test_quicksight_can_decrypt_the_warehouse_secret():
     source that reads the secret is created."""
     grant = resource("quicksight", "aws_iam_role_policy", "secrets_key")
     assert grant["role"] == "${var.secrets_role_name}"
-    policy = str(grant["policy"])
-    assert "kms:Decrypt" in policy and "Resource = var.kms_key_arn" in policy
-    assert "kms:ViaService" in policy and "secretsmanager." in policy
+    assert grant["policy"] == "${data.aws_iam_policy_document.secrets_key.json}"
+    (statement,) = resource("quicksight", "aws_iam_policy_document", "secrets_key", "data")[
+        "statement"
+    ]
+    assert statement["actions"] == ["kms:Decrypt"]
+    assert statement["resources"] == ["${var.kms_key_arn}"]
+    (condition,) = statement["condition"]
+    assert condition["variable"] == "kms:ViaService"
+    assert condition["values"] == ["secretsmanager.${local.region}.amazonaws.com"]
     source = resource("quicksight", "aws_quicksight_data_source", "redshift")
     assert "${aws_iam_role_policy.secrets_key}" in str(source.get("depends_on"))
     platform = module_blocks(parse_module("platform"))

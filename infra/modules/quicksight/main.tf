@@ -120,21 +120,23 @@ resource "aws_iam_role_policy" "vpc_connection" {
 # QuickSight reads the warehouse secret as its Secrets Manager role. The secret is encrypted with
 # the environment's key, not the AWS managed one, so that role must also decrypt with the key,
 # and only through Secrets Manager.
+data "aws_iam_policy_document" "secrets_key" {
+  statement {
+    sid       = "DecryptTheWarehouseSecret"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
 resource "aws_iam_role_policy" "secrets_key" {
-  name = "${var.name_prefix}-quicksight-secret-key"
-  role = var.secrets_role_name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "DecryptTheWarehouseSecret"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = var.kms_key_arn
-      Condition = {
-        StringEquals = { "kms:ViaService" = "secretsmanager.${local.region}.amazonaws.com" }
-      }
-    }]
-  })
+  name   = "${var.name_prefix}-quicksight-secret-key"
+  role   = var.secrets_role_name
+  policy = data.aws_iam_policy_document.secrets_key.json
 }
 
 resource "aws_quicksight_vpc_connection" "this" {
