@@ -105,6 +105,30 @@ def _date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+RUNTIMES = ("local", "aws-dag", "state-machine")
+WORK_MARKER = ".dwh-rehearsal"
+
+
+def _runtimes(text: str) -> list[str]:
+    wanted = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in wanted if r not in RUNTIMES]
+    if unknown or not wanted:
+        raise argparse.ArgumentTypeError(
+            f"unknown runtime {', '.join(unknown) or '(none given)'}; choose from {', '.join(RUNTIMES)}"
+        )
+    return wanted
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a positive number, e.g. 0.01")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="dwh rehearse",
@@ -113,17 +137,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pipeline", default="ecommerce_dwh")
     parser.add_argument("--ds", default="2024-01-01", type=_date, help="logical date YYYY-MM-DD")
-    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--scale", type=_scale, default=0.01)
     parser.add_argument("--work", type=Path, help="keep everything here (default: a temp dir)")
     parser.add_argument(
-        "--runtimes", default="local,aws-dag,state-machine", help="comma-separated subset"
+        "--runtimes",
+        type=_runtimes,
+        default="local,aws-dag,state-machine",
+        help=f"comma-separated subset of {','.join(RUNTIMES)}",
     )
     a = parser.parse_args(argv)
     work = a.work or Path(tempfile.mkdtemp(prefix="dwh-rehearsal-"))
-    if work.exists() and a.work:
+    if a.work and work.exists():
+        if any(work.iterdir()) and not (work / WORK_MARKER).exists():
+            parser.error(
+                f"--work {work}: not empty and not a rehearsal's folder; refusing to clear it"
+            )
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
-    wanted = a.runtimes.split(",")
+    (work / WORK_MARKER).write_text("made by dwh rehearse; cleared by the next run given it\n")
+    wanted = a.runtimes
     from dwh_tools.datagen import generate
 
     raw = work / "raw"
