@@ -228,8 +228,7 @@ class _Patcher:
         self._undo = []
 
     def setattr(self, target, name, value, raising=True):
-        own = vars(target) if isinstance(target, type) else target.__dict__
-        before = own.get(name, self._MISSING)
+        before = vars(target).get(name, self._MISSING)  # its own attribute, not an inherited one
         self._undo.append(lambda: self._restore(target, name, before))
         setattr(target, name, value)
 
