@@ -24,6 +24,20 @@ TEXT_WIDTH = 256  # names, cities, categories
 ZIP_WIDTH = 16  # Brazilian CEP prefixes (5 digits in Olist)
 STATE_WIDTH = 8  # state codes (2 letters in Olist)
 
+# Every contract violation's message starts with this, so each runtime can tell it apart from a
+# transient failure by the text alone (a Glue job run's ErrorMessage, a state's Cause) and fail
+# at once instead of retrying an error that retrying cannot fix.
+CONTRACT_VIOLATION = "contract violation"
+
+
+class ContractError(Exception):
+    """A file cannot be read under the contract (a missing column, an undecidable format, a type
+    that is not the contract's); the message names the entity, the file and the column."""
+
+    def __init__(self, message: str):
+        super().__init__(f"{CONTRACT_VIOLATION}: {message}")
+
+
 ORDER_STATUSES = (
     "approved",
     "canceled",

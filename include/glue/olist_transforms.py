@@ -11,7 +11,7 @@ unknown_enum, bad_timestamp_order, duplicate_key.
 
 from __future__ import annotations
 
-from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, Entity
+from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, ContractError, Entity
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -24,10 +24,6 @@ SPARK_TYPES = {
     DECIMAL: T.DecimalType(12, 2),
     TIMESTAMP: T.TimestampType(),
 }
-
-
-class ContractError(Exception):
-    """The file cannot be read under the contract (header, encoding); names file and column."""
 
 
 def raw_schema(entity: Entity) -> T.StructType:

@@ -16,12 +16,12 @@ import io
 import json
 from pathlib import Path
 
-from olist_contract import DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP
+from olist_contract import DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP, ContractError
 
 SAMPLE_ROWS = 1000
 
 
-class SchemaDriftError(Exception):
+class SchemaDriftError(ContractError):
     """An incompatible schema change; the message names the entity, the file and the column."""
 
 
