@@ -1,14 +1,15 @@
 """Glue 5.0 job: clean one Olist entity of one ingest date into processed Parquet.
 
 Arguments (Glue style, ``--name value``): JOB_NAME, entity, ingest_date, raw_uri, processed_uri,
-run_id. Reads   <raw_uri>/<entity>/ingest_date=<date>/<olist file>.csv
+run_id, formats (what the pipeline file declares of the entity's formats, JSON; ``{}`` when it
+declares nothing and everything is detected, see olist_formats). Reads   <raw_uri>/<entity>/ingest_date=<date>/<olist file>.csv
 writes          <processed_uri>/<entity>/ingest_date=<date>/           (Parquet, overwritten)
                 <processed_uri>/_quarantine/<entity>/ingest_date=<date>/ (rejected rows + reason)
                 <processed_uri>/_metrics/<entity>/ingest_date=<date>/metrics.json
 so re-running a date replaces exactly that date's output.
 
-On AWS Glue the job is defined with ``--extra-py-files`` pointing at olist_transforms.py and
-olist_contract.py in the scripts bucket, and job bookmarks enabled. Locally
+On AWS Glue the job is defined with ``--extra-py-files`` pointing at olist_transforms.py,
+olist_formats.py and olist_contract.py in the scripts bucket, and job bookmarks enabled. Locally
 ``dwh_tools.local_target.spark.run_glue_script`` calls :func:`run` with a plain SparkSession. Nothing from
 awsglue is imported at module level, so the module imports anywhere.
 """
@@ -19,10 +20,12 @@ import datetime as dt
 import json
 import sys
 
-from olist_contract import ENTITIES
-from olist_transforms import ContractError, check_header, clean, read_raw
+from olist_contract import ENTITIES, ContractError
+from olist_formats import HEAD_BYTES, detect, from_json
+from olist_transforms import BLANK, clean, raw_schema, read_raw, with_lineage
 
-ARGS = ["JOB_NAME", "entity", "ingest_date", "raw_uri", "processed_uri", "run_id"]
+FORMATS_WIDTH = 4096  # ops.glue_metrics.formats
+ARGS = ["JOB_NAME", "entity", "ingest_date", "raw_uri", "processed_uri", "run_id", "formats"]
 
 
 def _paths(args: dict) -> dict[str, str]:
@@ -38,29 +41,30 @@ def _paths(args: dict) -> dict[str, str]:
     }
 
 
-def _exists(spark, path: str) -> bool:
+def _filesystem(spark, path: str):
     jvm = spark.sparkContext._jvm
     p = jvm.org.apache.hadoop.fs.Path(path)
-    return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(p)
+    return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), p
+
+
+def _exists(spark, path: str) -> bool:
+    fs, p = _filesystem(spark, path)
+    return fs.exists(p)
 
 
 def _size(spark, path: str) -> int:
-    jvm = spark.sparkContext._jvm
-    p = jvm.org.apache.hadoop.fs.Path(path)
-    fs = p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, p = _filesystem(spark, path)
     return fs.getFileStatus(p).getLen()
 
 
-def _sniff(spark, path: str) -> tuple[list[str], str]:
-    """The header and the encoding of a raw file (UTF-8, with or without BOM, or Latin-1)."""
-    lines = [r.value for r in spark.read.text(path).limit(200).collect()]
-    encoding = "ISO-8859-1" if any("\ufffd" in line for line in lines) else "UTF-8"
-    if encoding != "UTF-8":
-        lines = [
-            r.value for r in spark.read.option("encoding", encoding).text(path).limit(1).collect()
-        ]
-    header = lines[0].lstrip("\ufeff").split(",") if lines else []
-    return header, encoding
+def _head(spark, path: str) -> bytes:
+    """The file's first bytes, through Hadoop's file system (S3 on Glue, a folder locally)."""
+    fs, p = _filesystem(spark, path)
+    stream = fs.open(p)
+    try:
+        return bytes(stream.readNBytes(HEAD_BYTES))
+    finally:
+        stream.close()
 
 
 def write_json(spark, path: str, record: dict) -> None:
@@ -78,7 +82,14 @@ def write_json(spark, path: str, record: dict) -> None:
 
 
 def run(spark, args: dict) -> dict:
-    """Clean one entity for one date; returns (and writes) the metrics record."""
+    """Clean one entity for one date; returns (and writes) the metrics record.
+
+    Raises :class:`~olist_contract.ContractError` (not worth a retry) when the file cannot be read
+    under the contract: a missing column, a timestamp layout that is unknown or undecidable, a
+    column that changed type.
+    """
+    from pyspark.sql import functions as F
+
     entity = ENTITIES[args["entity"]]
     paths = _paths(args)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -88,28 +99,31 @@ def run(spark, args: dict) -> dict:
         "run_id": args["run_id"],
         "started_at": started,
         "source": paths["raw"],
+        "note": None,
     }
+    good = bad = None
+    rows_in = rows_blank = 0
     if not _exists(spark, paths["raw"]) or _size(spark, paths["raw"]) == 0:
         # No file that day (an incremental extract has no reference data) or an empty file:
         # zero rows in, and an empty partition so downstream loads see "nothing new".
-        good = bad = None
-        rows_in = 0
         metrics["note"] = "no file" if not _exists(spark, paths["raw"]) else "empty file"
     else:
-        header, encoding = _sniff(spark, paths["raw"])
-        check_header(entity, header, paths["raw"])
-        raw = read_raw(spark, entity, paths["raw"], encoding)
+        declared = from_json(args.get("formats"))
+        formats = detect(entity, _head(spark, paths["raw"]), paths["raw"], declared)
+        metrics["formats"] = formats.to_json(max_length=FORMATS_WIDTH)
+        metrics["encoding"] = formats.encoding
+        raw = read_raw(spark, entity, paths["raw"], formats)
         rows_in = raw.count()
-        good, bad = clean(entity, raw)
-        metrics["encoding"] = encoding
-
-    from pyspark.sql import functions as F
+        rows_blank = raw.filter(F.col(BLANK)).count()
+        if rows_in == 0:
+            metrics["note"] = "header only"
+        elif rows_blank == rows_in:
+            metrics["note"] = "blank rows only"
+        good, bad = clean(entity, raw.filter(~F.col(BLANK)), formats.timestamp_formats)
 
     if good is None:
-        from olist_transforms import raw_schema
-
         empty = spark.createDataFrame([], raw_schema(entity))
-        good, bad = clean(entity, read_empty(spark, empty))
+        good, bad = clean(entity, with_lineage(empty, ""))
     good = good.withColumn("ingest_date", F.lit(args["ingest_date"]).cast("date"))
     good.coalesce(1).write.mode("overwrite").parquet(paths["out"])
     bad.coalesce(1).write.mode("overwrite").parquet(paths["quarantine"])
@@ -121,24 +135,19 @@ def run(spark, args: dict) -> dict:
     rows_quarantined = sum(rejected.values())
     metrics.update(
         rows_in=rows_in,
+        rows_blank=rows_blank,
         rows_out=written,
         rows_quarantined=rows_quarantined,
         rejected_by_rule=json.dumps(dict(sorted(rejected.items()))),
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
-    if rows_in != written + rows_quarantined:
+    if rows_in != written + rows_quarantined + rows_blank:
         raise RuntimeError(
             f"{paths['raw']}: reconciliation failed: {rows_in} in != {written} out + "
-            f"{rows_quarantined} quarantined"
+            f"{rows_quarantined} quarantined + {rows_blank} blank"
         )
     write_json(spark, paths["metrics"], metrics)
     return metrics
-
-
-def read_empty(spark, empty):
-    from olist_transforms import with_lineage
-
-    return with_lineage(empty, "")
 
 
 def main(argv: list[str]) -> None:  # pragma: no cover - runs on AWS Glue only

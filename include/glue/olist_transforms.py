@@ -11,13 +11,16 @@ unknown_enum, bad_timestamp_order, duplicate_key.
 
 from __future__ import annotations
 
-from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, ContractError, Entity
+import re
+
+from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, Entity
+from olist_formats import ISO, Formats
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 CORRUPT = "_corrupt_record"
-TIMESTAMP_FORMAT = "yyyy-MM-dd HH:mm:ss"
+BLANK = "_blank"
 SPARK_TYPES = {
     INT: T.IntegerType(),
     DOUBLE: T.DoubleType(),
@@ -27,41 +30,48 @@ SPARK_TYPES = {
 
 
 def raw_schema(entity: Entity) -> T.StructType:
-    fields = [T.StructField(c, T.StringType()) for c in entity.column_names]
+    """The schema of an empty read: the contract's columns as strings, and the corrupt record."""
+    return _string_schema(entity.column_names)
+
+
+def _string_schema(columns: list[str]) -> T.StructType:
+    fields = [T.StructField(c, T.StringType()) for c in columns]
     return T.StructType([*fields, T.StructField(CORRUPT, T.StringType())])
 
 
-def check_header(entity: Entity, header: list[str], source: str) -> None:
-    """Fail when a contract column is missing; extra columns are tolerated (and ignored)."""
-    names = [h.strip().strip('"').lstrip("\ufeff") for h in header]
-    missing = [c for c in entity.column_names if c not in names]
-    if missing:
-        raise ContractError(
-            f"{source}: entity {entity.name}: missing column(s) {', '.join(missing)} "
-            f"(header has: {', '.join(names)})"
-        )
-    expected_order = [n for n in names if n in entity.column_names]
-    if expected_order != entity.column_names:
-        raise ContractError(
-            f"{source}: entity {entity.name}: columns out of contract order: {', '.join(names)}"
-        )
+def read_raw(
+    spark: SparkSession, entity: Entity, path: str, formats: Formats | None = None
+) -> DataFrame:
+    """Read one raw CSV as strings, by header name, with the file's detected formats.
 
-
-def read_raw(spark: SparkSession, entity: Entity, path: str, encoding: str = "UTF-8") -> DataFrame:
-    """Read one raw CSV as strings; malformed records keep their text in _corrupt_record."""
+    Spark maps a CSV's fields to a schema by position, so the schema is the file's own header
+    (``formats.header``); the contract's columns are then selected by name, in contract order, and
+    any other column of the file is ignored. A record without its header's number of fields keeps
+    its text in _corrupt_record. ``_blank`` marks padding rows whose every field is empty.
+    """
+    formats = formats or Formats(header=entity.column_names)
     df = (
         spark.read.option("header", True)
         .option("multiLine", True)
-        .option("escape", '"')
+        .option("sep", formats.delimiter)
+        .option("quote", formats.quote)
+        .option("escape", formats.quote)
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT)
-        .option("encoding", encoding)
+        .option("encoding", formats.encoding)
         .option("enforceSchema", True)
-        .schema(raw_schema(entity))
+        .schema(_string_schema(formats.header))
         .csv(path)
     )
     # Spark drops a corrupt column nobody selects; cache keeps it through later projections.
-    return with_lineage(df.cache(), path)
+    df = with_lineage(df.cache(), path)
+    padding = "^[\\s" + re.escape(formats.delimiter + formats.quote) + "]*$"
+    blank = F.coalesce(F.col(CORRUPT).rlike(padding), F.lit(True))
+    for name in formats.header:
+        blank = blank & F.coalesce(F.trim(F.col(name)) == "", F.lit(True))
+    return df.select(
+        *entity.column_names, CORRUPT, "_source_file", "_source_line", blank.alias(BLANK)
+    )
 
 
 def with_lineage(df: DataFrame, source: str) -> DataFrame:
@@ -77,29 +87,34 @@ def _blank_to_null(col: Column) -> Column:
     return F.when(trimmed == "", None).otherwise(trimmed)
 
 
-def _typed(entity: Entity, name: str) -> Column:
+def _typed(entity: Entity, name: str, timestamp_formats: dict[str, str]) -> Column:
     c = entity.column(name)
     value = _blank_to_null(F.col(name))
     if c.type == TIMESTAMP:
-        return F.to_timestamp(value, TIMESTAMP_FORMAT)
+        return F.to_timestamp(value, timestamp_formats.get(name, ISO))
     if c.type in SPARK_TYPES:
         return value.cast(SPARK_TYPES[c.type])
     return value
 
 
-def clean(entity: Entity, raw: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(clean rows typed per contract, quarantined rows as text with _rule and _reason)."""
+def clean(
+    entity: Entity, raw: DataFrame, timestamp_formats: dict[str, str] | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """(clean rows typed per contract, quarantined rows as text with _rule and _reason).
+
+    ``raw`` holds no blank padding rows (the caller counts and drops them); timestamps are parsed
+    with the file's detected layout per column (ISO when none is given)."""
     cols = entity.column_names
-    df = raw
+    df = raw.drop(BLANK) if BLANK in raw.columns else raw
     for name in cols:
-        df = df.withColumn(f"__t_{name}", _typed(entity, name))
+        df = df.withColumn(f"__t_{name}", _typed(entity, name, timestamp_formats or {}))
 
     rules: list[tuple[str, Column, Column]] = []
     rules.append(
         (
             "malformed_row",
             F.col(CORRUPT).isNotNull(),
-            F.lit(f"record does not have the {len(cols)} columns of the contract"),
+            F.lit("record does not have the number of fields of the file's header"),
         )
     )
     for c in entity.columns:

@@ -148,6 +148,8 @@ CheckType = Literal[
     "row_count_change",
     "freshness",
     "reconciliation",
+    "quarantine_rate",
+    "rows_arrived",
     "sql",
 ]
 
@@ -160,8 +162,12 @@ _CHECK_REQUIRES: dict[str, tuple[str, ...]] = {
     "row_count_change": ("table", "max_change"),
     "freshness": ("table", "column", "max_age_days"),
     "reconciliation": ("entity",),
+    "quarantine_rate": ("entity",),
+    "rows_arrived": ("entity",),
     "sql": ("sql",),
 }
+# Check types whose max_rate, when the check does not set it, is the pipeline's ingest setting.
+_INGEST_THRESHOLDS = {"quarantine_rate": "max_quarantine_rate", "rows_arrived": "max_row_drop"}
 
 
 class Check(_Strict):
@@ -224,6 +230,66 @@ _PRESETS = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly"}
 _EVENTBRIDGE = re.compile(rf"^(cron\({_CRON_FIELD}( {_CRON_FIELD}){{5}}\)|rate\(\d+ \w+\))$")
 
 
+class EntityIngest(_Strict):
+    """What the pipeline file declares of one entity's extracts (each field optional)."""
+
+    timestamp_format: str | None = Field(
+        None,
+        min_length=1,
+        description="Spark datetime pattern of the entity's timestamps, e.g. 'd/M/yyyy H:mm', "
+        "when detection cannot decide day/month order",
+    )
+    delimiter: Literal[",", ";", "\t", "|"] | None = None
+    encoding: Literal["UTF-8", "UTF-16", "windows-1252", "ISO-8859-1"] | None = None
+    max_quarantine_rate: float | None = Field(None, ge=0.0, le=1.0)
+    max_row_drop: float | None = Field(None, ge=0.0, le=1.0)
+
+    def declared_formats(self) -> dict[str, str]:
+        fields = ("timestamp_format", "delimiter", "encoding")
+        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+
+
+class Ingest(_Strict):
+    """How much of an entity's extract may be rejected or missing, and declared formats."""
+
+    max_quarantine_rate: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description="share of an entity's non-blank rows the Glue job may quarantine before the "
+        "quarantine_rate check fails the gate",
+    )
+    max_row_drop: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="share of the entity's last load's rows that may be missing from today's "
+        "file before the rows_arrived check warns",
+    )
+    entities: dict[str, EntityIngest] = {}
+
+    def for_entity(self, entity: str) -> EntityIngest:
+        return self.entities.get(entity, EntityIngest())
+
+    def threshold(self, setting: str, entity: str) -> float:
+        own = getattr(self.for_entity(entity), setting)
+        return getattr(self, setting) if own is None else own
+
+
+def _with_threshold(check, ingest: Ingest):
+    if (
+        isinstance(check, dict)
+        and check.get("type") in _INGEST_THRESHOLDS
+        and "max_rate" not in check
+        and isinstance(check.get("entity"), str)
+    ):
+        return {
+            **check,
+            "max_rate": ingest.threshold(_INGEST_THRESHOLDS[check["type"]], check["entity"]),
+        }
+    return check
+
+
 class Pipeline(_Strict):
     pipeline: str = Field(pattern=NODE_ID)
     description: str
@@ -240,7 +306,26 @@ class Pipeline(_Strict):
     # pipeline creates exist before this one starts (see dwh_tools.lineage).
     assumes_warehouse: str | None = Field(None, pattern=NODE_ID)
     defaults: Defaults = Defaults()
+    ingest: Ingest = Ingest()
     nodes: list[Node] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ingest_thresholds(cls, raw):
+        """A quarantine_rate or rows_arrived check that sets no max_rate gets its entity's
+        threshold from ``ingest`` (an invalid ingest block is reported by its own field)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("nodes"), list):
+            return raw
+        try:
+            ingest = Ingest.model_validate(raw.get("ingest") or {})
+        except ValueError:
+            return raw
+        nodes = []
+        for n in raw["nodes"]:
+            if isinstance(n, dict) and isinstance(n.get("checks"), list):
+                n = {**n, "checks": [_with_threshold(c, ingest) for c in n["checks"]]}
+            nodes.append(n)
+        return {**raw, "nodes": nodes}
 
     @field_validator("schedule")
     @classmethod
@@ -361,6 +446,14 @@ def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
         if isinstance(n, GlueJobNode) and not (include_dir / "glue" / n.script).is_file():
             problems.append(
                 f"node {n.id!r} field 'script': missing Glue script include/glue/{n.script}"
+            )
+    from olist_contract import ENTITIES
+
+    for name in p.ingest.entities:
+        if name not in ENTITIES:
+            problems.append(
+                f"field 'ingest' entities: unknown entity {name!r} "
+                f"(the contract has: {', '.join(ENTITIES)})"
             )
     if not problems:
         try:

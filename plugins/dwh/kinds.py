@@ -32,6 +32,7 @@ read this module.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,8 @@ GLUE_RUN_ARGUMENTS: dict[str, RunValue] = {
 }
 # Names a node's `arguments` may not use: the run's own, and what Glue itself sets.
 RESERVED_GLUE_ARGUMENTS = frozenset(
-    {a.removeprefix("--") for a in GLUE_RUN_ARGUMENTS} | {"JOB_NAME", "JOB_ID", "JOB_RUN_ID"}
+    {a.removeprefix("--") for a in GLUE_RUN_ARGUMENTS}
+    | {"formats", "JOB_NAME", "JOB_ID", "JOB_RUN_ID"}
 )
 
 # Who delivers which notification channel. The local target's stand-in for the SNS topic is the
@@ -146,6 +148,7 @@ class Kind:
         # Where the pipeline's Redshift statements go: a provisioned cluster or a Redshift
         # Serverless workgroup (the pipeline's redshift_api_target; Terraform matches it).
         self.redshift_api_target = pipeline.redshift_api_target if pipeline else "cluster"
+        self.pipeline = pipeline
 
     @property
     def id(self) -> str:
@@ -164,6 +167,12 @@ class GlueCrawler(Kind):
     def entities(self) -> list[str]:
         return list(self.node.entities)
 
+    def declared_formats(self) -> dict[str, dict[str, str]]:
+        """Entity -> the formats the pipeline file declares for it (``ingest.entities``)."""
+        if self.pipeline is None:
+            return {}
+        return {e: self.pipeline.ingest.for_entity(e).declared_formats() for e in self.entities}
+
 
 class GlueJob(Kind):
     """Run a script of include/glue with the run's arguments and the node's own."""
@@ -178,8 +187,21 @@ class GlueJob(Kind):
         return self.node.script
 
     def arguments(self) -> dict[str, Any]:
-        """Job arguments in Glue's form (``--name``), run-time values as :class:`RunValue`."""
-        return {**GLUE_RUN_ARGUMENTS, **{f"--{k}": v for k, v in self.node.arguments.items()}}
+        """Job arguments in Glue's form (``--name``), run-time values as :class:`RunValue`.
+
+        A job that cleans an entity (an ``entity`` argument) also receives ``--formats``: what the
+        pipeline file declares of that entity's formats (``ingest.entities``), as JSON, ``{}``
+        when nothing is declared and the job detects everything itself."""
+        own = {f"--{k}": v for k, v in self.node.arguments.items()}
+        if "entity" in self.node.arguments:
+            ingest = (
+                self.pipeline.ingest.for_entity(self.node.arguments["entity"])
+                if (self.pipeline)
+                else None
+            )
+            declared = ingest.declared_formats() if ingest else {}
+            own["--formats"] = json.dumps(declared, sort_keys=True)
+        return {**GLUE_RUN_ARGUMENTS, **own}
 
 
 class Load(Kind):

@@ -45,8 +45,9 @@ def load_log_insert(entity: str, table: str) -> str:
     """The reconciliation row: Glue's counts beside the rows that reached staging."""
     return (
         "insert into ops.load_log (run_id, ingest_date, entity, rows_in, rows_out, "
-        "rows_quarantined, rows_loaded, rejected_by_rule, loaded_at) "
+        "rows_quarantined, rows_loaded, rejected_by_rule, loaded_at, rows_blank, note) "
         "select '{{ run_id }}', m.ingest_date, m.entity, m.rows_in, m.rows_out, "
-        f"m.rows_quarantined, (select count(*) from {table}), m.rejected_by_rule, getdate() "
+        f"m.rows_quarantined, (select count(*) from {table}), m.rejected_by_rule, getdate(), "
+        "coalesce(m.rows_blank, 0), m.note "
         f"from ops.glue_metrics as m where m.entity = '{entity}' and m.ingest_date = '{{{{ ds }}}}'"
     )

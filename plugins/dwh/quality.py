@@ -14,7 +14,10 @@ accepted_values     rows whose (non-null) value is not in the list              
 relationship        share of rows whose key has no match in to_table            <= max_rate
 row_count_change    |rows - rows at the previous date| / rows at previous date  <= max_change
 freshness           days from the newest value of the column to the run date    <= max_age_days
-reconciliation      |in - out - quarantined| + |loaded - out| for the entity     = 0
+reconciliation      |in - out - quarantined - blank| + |loaded - out| of entity  = 0
+quarantine_rate     quarantined / non-blank rows in, of the entity this date     <= max_rate
+rows_arrived        1 - non-blank rows in / those of the entity's last load      <= max_rate
+                    with rows (1 when the file is missing, empty or header-only)
 sql                 the number the custom query returns (failing rows)          = 0
 ==================  ==========================================================  =============
 """
@@ -80,12 +83,35 @@ def _observed(c) -> tuple[str, float]:
             f"as observed from {t}",
             float(c.max_age_days),
         )
+    entity_log = f"from ops.load_log where entity = {_lit(c.entity or '')}"
     if c.type == "reconciliation":
         return (
-            "select coalesce(max(abs(rows_in - rows_out - rows_quarantined) "
+            "select coalesce(max(abs(rows_in - rows_out - rows_quarantined - rows_blank) "
             "+ abs(rows_loaded - rows_out)), 999999999)::float as observed "
-            f"from ops.load_log where entity = {_lit(c.entity)} and ingest_date = {DS}",
+            f"{entity_log} and ingest_date = {DS}",
             0.0,
+        )
+    if c.type == "quarantine_rate":
+        return (
+            "select coalesce(max(case when rows_in - rows_blank = 0 then 0 else "
+            "rows_quarantined::float / (rows_in - rows_blank) end), 0)::float as observed "
+            f"{entity_log} and ingest_date = {DS}",
+            c.max_rate,
+        )
+    if c.type == "rows_arrived":
+        # The last earlier date that brought rows: a day without a file is no baseline.
+        last = (
+            f"(select max(ingest_date) {entity_log} and ingest_date < {DS} "
+            "and rows_in - rows_blank > 0)"
+        )
+        return (
+            "select (case when cur.n = 0 then 1 when prev.n is null then 0 "
+            "else greatest(0, 1 - cur.n::float / prev.n) end)::float as observed from "
+            f"(select coalesce(max(rows_in - rows_blank), 0) as n {entity_log} "
+            f"and ingest_date = {DS}) as cur cross join "
+            f"(select max(rows_in - rows_blank) as n {entity_log} and ingest_date = {last}) "
+            "as prev",
+            c.max_rate,
         )
     if c.type == "sql":
         return (f"select ({c.sql.strip().rstrip(';')})::float as observed", 0.0)

@@ -1,6 +1,6 @@
 """The Glue job script end to end on local Spark: files in, Parquet + quarantine + metrics out.
 
-Reconciliation holds for every entity and run: rows in = rows out + rows quarantined.
+Reconciliation holds for every entity and run: rows in = rows out + rows quarantined + blank rows.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from olist_contract import ENTITIES
-from olist_transforms import ContractError
+from olist_contract import ENTITIES, ContractError
 
 from dwh import config
 from dwh_tools.datagen import generate
@@ -24,7 +23,7 @@ SHARED_OLIST = config.REPO_ROOT.parent / "shared" / "datasets" / "olist_sample"
 SELLERS = ENTITIES["sellers"]
 
 
-def run_job(tmp_path: Path, entity: str, ds: str = DS) -> dict:
+def run_job(tmp_path: Path, entity: str, ds: str = DS, formats: str = "{}") -> dict:
     return run_glue_script(
         SCRIPT,
         {
@@ -34,6 +33,7 @@ def run_job(tmp_path: Path, entity: str, ds: str = DS) -> dict:
             "--run_id": "test_run",
             "--raw_uri": str(tmp_path / "raw"),
             "--processed_uri": str(tmp_path / "processed"),
+            "--formats": formats,
         },
     )
 
@@ -51,11 +51,11 @@ def processed_rows(tmp_path: Path, entity: str, ds: str = DS) -> list:
     return spark.read.parquet(str(tmp_path / "processed" / entity / f"ingest_date={ds}")).collect()
 
 
-def test_a_latin1_file_keeps_its_accents(tmp_path):
+def test_a_latin1_or_windows_1252_file_keeps_its_accents(tmp_path):
     text = ",".join(SELLERS.column_names) + "\ns1,13023,são josé dos campos,SP\n"
     write_raw(tmp_path, "sellers", text.encode("latin-1"))
     metrics = run_job(tmp_path, "sellers")
-    assert metrics["encoding"] == "ISO-8859-1"
+    assert metrics["encoding"] == "windows-1252"  # a superset of Latin-1
     assert (metrics["rows_in"], metrics["rows_out"], metrics["rows_quarantined"]) == (1, 1, 0)
     (row,) = processed_rows(tmp_path, "sellers")
     assert row["seller_city"] == "são josé dos campos"
@@ -72,7 +72,7 @@ def test_a_utf8_file_with_a_byte_order_mark(tmp_path):
 
 @pytest.mark.parametrize(
     ("data", "note"),
-    [(b"", "empty file"), ((",".join(SELLERS.column_names) + "\n").encode(), None)],
+    [(b"", "empty file"), ((",".join(SELLERS.column_names) + "\n").encode(), "header only")],
     ids=["empty", "header_only"],
 )
 def test_empty_and_header_only_files_give_an_empty_partition(tmp_path, data, note):
@@ -99,7 +99,7 @@ def test_reconciliation_on_generated_data_with_injected_defects(tmp_path):
     for entity in ENTITIES:
         m = run_job(tmp_path, entity)
         assert m["rows_in"] == counts[entity], entity  # every record written was read
-        assert m["rows_in"] == m["rows_out"] + m["rows_quarantined"], entity
+        assert m["rows_in"] == m["rows_out"] + m["rows_quarantined"] + m["rows_blank"], entity
         rules = json.loads(m["rejected_by_rule"])
         assert sum(rules.values()) == m["rows_quarantined"], entity
         rejected_somewhere |= set(rules)
@@ -131,3 +131,111 @@ def test_reconciliation_on_the_olist_sample(tmp_path):
             records = sum(1 for _ in csv.reader(fh)) - 1
         assert m["rows_in"] == records, entity
         assert m["rows_in"] == m["rows_out"] + m["rows_quarantined"], entity
+        assert m["rows_blank"] == 0, entity
+
+
+ORDERS = ENTITIES["orders"]
+ORDER_ROWS = [  # order_id .. order_estimated_delivery_date, as Olist writes them
+    ["o1", "c1", "delivered", "2017-10-02 10:56:33", "", "", "2017-10-10 21:25:13", ""],
+    ["o2", "c2", "shipped", "2017-11-18 19:28:06", "2017-11-18 19:45:59", "", "", ""],
+    ["o3", "c3", "delivered", "2018-02-13 21:18:39", "", "", "", "2018-03-02 00:00:00"],
+]
+
+
+def _csv(header: list[str], rows: list[list[str]], sep: str = ",") -> bytes:
+    return ("\n".join(sep.join(r) for r in [header, *rows]) + "\n").encode()
+
+
+def _orders_loaded(tmp_path) -> dict[str, tuple]:
+    return {
+        r["order_id"]: (r["customer_id"], str(r["order_purchase_timestamp"]))
+        for r in processed_rows(tmp_path, "orders")
+    }
+
+
+EXPECTED_ORDERS = {
+    "o1": ("c1", "2017-10-02 10:56:33"),
+    "o2": ("c2", "2017-11-18 19:28:06"),
+    "o3": ("c3", "2018-02-13 21:18:39"),
+}
+
+
+@pytest.mark.parametrize("at", [0, 3, 8], ids=["first", "middle", "last"])
+def test_an_added_column_anywhere_is_ignored_and_every_row_loads(tmp_path, at):
+    header = list(ORDERS.column_names)
+    header.insert(at, "sales_channel")
+    rows = [[*r[:at], "web", *r[at:]] for r in ORDER_ROWS]
+    write_raw(tmp_path, "orders", _csv(header, rows))
+    m = run_job(tmp_path, "orders")
+    assert (m["rows_in"], m["rows_out"], m["rows_quarantined"]) == (3, 3, 0)
+    assert _orders_loaded(tmp_path) == EXPECTED_ORDERS
+    assert "sales_channel" in json.loads(m["formats"])["notes"][0]
+
+
+def test_columns_in_another_order_load_by_name(tmp_path):
+    header = list(reversed(ORDERS.column_names))
+    write_raw(tmp_path, "orders", _csv(header, [list(reversed(r)) for r in ORDER_ROWS]))
+    m = run_job(tmp_path, "orders")
+    assert (m["rows_out"], m["rows_quarantined"]) == (3, 0)
+    assert _orders_loaded(tmp_path) == EXPECTED_ORDERS
+
+
+def test_a_renamed_required_column_fails_naming_entity_file_and_column(tmp_path):
+    header = ["order_id", "customer", *ORDERS.column_names[2:]]
+    path = write_raw(tmp_path, "orders", _csv(header, ORDER_ROWS))
+    with pytest.raises(ContractError) as err:
+        run_job(tmp_path, "orders")
+    text = str(err.value)
+    assert text.startswith("contract violation: entity orders, file ")
+    assert str(path) in text and "missing column(s) customer_id" in text
+
+
+def test_blank_padding_rows_are_counted_and_dropped_not_quarantined(tmp_path):
+    padding = [[""] * 8] * 20 + [[""] * 3, ['""', "", " "]]  # short and quoted blanks too
+    rows = [ORDER_ROWS[0], *padding[:10], ORDER_ROWS[1], *padding[10:], ORDER_ROWS[2]]
+    rows.append(["o4", "", "delivered", "2018-02-13 21:18:39", "", "", "", ""])  # a real reject
+    write_raw(tmp_path, "orders", _csv(ORDERS.column_names, rows))
+    m = run_job(tmp_path, "orders")
+    assert (m["rows_in"], m["rows_blank"]) == (26, 22)
+    assert (m["rows_out"], m["rows_quarantined"]) == (3, 1)
+    assert json.loads(m["rejected_by_rule"]) == {"required_missing": 1}
+    (bad,) = (
+        get_spark()
+        .read.parquet(str(tmp_path / "processed" / "_quarantine" / "orders" / f"ingest_date={DS}"))
+        .collect()
+    )
+    assert bad["_source_line"] == 26  # record numbers still count the blank rows
+
+
+def test_spreadsheet_timestamps_semicolons_and_windows_1252(tmp_path):
+    def us(ts: str) -> str:  # 2017-10-02 10:56:33 -> 10/2/2017 10:56, as a spreadsheet saves it
+        if not ts:
+            return ""
+        d, t = ts.split(" ")
+        y, mo, da = d.split("-")
+        return f"{int(mo)}/{int(da)}/{y} {int(t[:2])}:{t[3:5]}"
+
+    rows = [[*r[:3], *(us(v) for v in r[3:])] for r in ORDER_ROWS]
+    rows[0][1] = "cliente são"
+    write_raw(tmp_path, "orders", _csv(ORDERS.column_names, rows, ";").decode().encode("cp1252"))
+    m = run_job(tmp_path, "orders")
+    detected = json.loads(m["formats"])
+    assert (detected["delimiter"], detected["encoding"]) == (";", "windows-1252")
+    assert detected["timestamp_formats"]["order_purchase_timestamp"] == "M/d/yyyy[ H:mm[:ss]]"
+    assert (m["rows_out"], m["rows_quarantined"]) == (3, 0)
+    assert _orders_loaded(tmp_path) == {
+        "o1": ("cliente são", "2017-10-02 10:56:00"),
+        "o2": ("c2", "2017-11-18 19:28:00"),
+        "o3": ("c3", "2018-02-13 21:18:00"),
+    }
+
+
+def test_an_undecidable_day_month_order_fails_and_a_declared_format_loads(tmp_path):
+    rows = [["o1", "c1", "delivered", "3/4/2018 10:00", "", "", "", ""]]
+    write_raw(tmp_path, "orders", _csv(ORDERS.column_names, rows))
+    with pytest.raises(ContractError, match="day/month order cannot be decided") as err:
+        run_job(tmp_path, "orders")
+    assert "ingest.entities.orders.timestamp_format" in str(err.value)
+    m = run_job(tmp_path, "orders", formats=json.dumps({"timestamp_format": "d/M/yyyy H:mm"}))
+    assert m["rows_out"] == 1
+    assert _orders_loaded(tmp_path) == {"o1": ("c1", "2018-04-03 10:00:00")}

@@ -177,6 +177,7 @@ def test_a_glue_job_gets_the_same_arguments_and_name_on_every_runtime(
         "--raw_uri",
         "--processed_uri",
         "--entity",
+        "--formats",
     }
 
     # local: the arguments the script is run with (the lake folders stand in for the buckets).

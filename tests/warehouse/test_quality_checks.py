@@ -163,7 +163,7 @@ def write_load(root, entity: str, ds: str, order_ids: list[str], metrics: dict) 
     """A processed Parquet partition and the Glue metrics record beside it."""
     part = root / entity / f"ingest_date={ds}"
     part.mkdir(parents=True)
-    values = ", ".join(f"('{o}', {n})" for n, o in enumerate(order_ids, start=2))
+    values = ", ".join(f"('{o}', {n})" for n, o in enumerate(order_ids, start=2)) or "('', 0)"
     duckdb.connect().execute(
         "copy (select order_id, 'c_' || order_id as customer_id, 'delivered' as order_status, "
         "timestamp '2024-03-09 10:00:00' as order_purchase_timestamp, "
@@ -171,7 +171,8 @@ def write_load(root, entity: str, ds: str, order_ids: list[str], metrics: dict) 
         "null::timestamp as order_delivered_customer_date, "
         "null::timestamp as order_estimated_delivery_date, 'orders.csv' as _source_file, "
         f"line::bigint as _source_line, date '{ds}' as ingest_date "
-        f"from (values {values}) as t(order_id, line)) to '{part}/part-0.parquet' (format parquet)"
+        f"from (values {values}) as t(order_id, line) where {bool(order_ids)}) "
+        f"to '{part}/part-0.parquet' (format parquet)"
     )
     mdir = root / "_metrics" / entity / f"ingest_date={ds}"
     mdir.mkdir(parents=True)
@@ -206,4 +207,77 @@ def test_reconciliation_fails_when_rows_go_missing(qc, tmp_path):
 def test_reconciliation_fails_when_the_entity_was_never_loaded(qc):
     assert outcome(qc.wh.run_checks(NODE, RECONCILED, context(DS))) == {
         "reconciled_orders": (999999999.0, 0.0, "fail")
+    }
+
+
+def test_blank_rows_are_part_of_the_reconciliation(qc, tmp_path):
+    # 30 rows in: 3 loaded, 1 quarantined, 26 blank padding rows counted and dropped.
+    metrics = {"rows_in": 30, "rows_blank": 26, "rows_out": 3, "rows_quarantined": 1}
+    write_load(tmp_path, "orders", DS, ["o1", "o2", "o3"], metrics)
+    qc.wh.load_entity("orders", "staging.orders", tmp_path, DS, context(DS)["run_id"])
+    assert outcome(qc.wh.run_checks(NODE, RECONCILED, context(DS))) == {
+        "reconciled_orders": (0.0, 0.0, "pass")
+    }
+    row = qc.wh.con.execute("select rows_blank, note from ops.load_log").fetchone()
+    assert row == (26, None)
+
+
+def quarantine_rate(max_rate: float) -> list[Check]:
+    return [check("quarantine_rate_orders", "quarantine_rate", entity="orders", max_rate=max_rate)]
+
+
+def test_the_quarantine_rate_gate_counts_non_blank_rows(qc, tmp_path):
+    # Every order read by position was quarantined: reconciled, yet nothing loaded.
+    metrics = {"rows_in": 14, "rows_blank": 4, "rows_out": 0, "rows_quarantined": 10}
+    write_load(tmp_path, "orders", DS, [], metrics)
+    qc.wh.load_entity("orders", "staging.orders", tmp_path, DS, context(DS)["run_id"])
+    checks = RECONCILED + quarantine_rate(0.05)
+    assert outcome(qc.wh.run_checks(NODE, checks, context(DS))) == {
+        "reconciled_orders": (0.0, 0.0, "pass"),
+        "quarantine_rate_orders": (1.0, 0.05, "fail"),
+    }
+    assert qc.wh.failed_blocking(NODE, context(DS)["run_id"]) == 1
+
+
+def test_the_quarantine_rate_passes_within_its_threshold(qc, tmp_path):
+    metrics = {"rows_in": 104, "rows_blank": 4, "rows_out": 96, "rows_quarantined": 4}
+    write_load(tmp_path, "orders", DS, [f"o{i}" for i in range(96)], metrics)
+    qc.wh.load_entity("orders", "staging.orders", tmp_path, DS, context(DS)["run_id"])
+    assert outcome(qc.wh.run_checks(NODE, quarantine_rate(0.05), context(DS))) == {
+        "quarantine_rate_orders": (0.04, 0.05, "pass")
+    }
+
+
+ARRIVED = [check("rows_arrived_orders", "rows_arrived", entity="orders", max_rate=0.9)]
+
+
+@pytest.mark.parametrize(
+    ("today", "observed", "status"),
+    [
+        ({"rows_in": 0, "note": "no file"}, 1.0, "fail"),
+        ({"rows_in": 0, "note": "header only"}, 1.0, "fail"),
+        ({"rows_in": 30, "rows_blank": 30, "note": "blank rows only"}, 1.0, "fail"),
+        ({"rows_in": 5}, 0.95, "fail"),  # 5 rows where the last load had 100
+        ({"rows_in": 60}, 0.4, "pass"),
+        ({"rows_in": 150}, 0.0, "pass"),
+    ],
+    ids=["missing", "header_only", "blank_only", "far_fewer", "fewer", "more"],
+)
+def test_rows_arrived_warns_of_a_missing_empty_or_shrunk_file(
+    qc, tmp_path, today, observed, status
+):
+    # The last load with rows is 2024-03-08 (100 rows); 2024-03-09 brought no file.
+    for ds, m in [("2024-03-08", {"rows_in": 100}), ("2024-03-09", {"rows_in": 0}), (DS, today)]:
+        m = {"rows_out": m["rows_in"] - m.get("rows_blank", 0), "rows_quarantined": 0, **m}
+        write_load(tmp_path, "orders", ds, [], m)
+        qc.wh.load_entity("orders", "staging.orders", tmp_path, ds, context(ds)["run_id"])
+    (result,) = qc.wh.run_checks(NODE, ARRIVED, context(DS))
+    assert (round(result["observed"], 4), result["status"]) == (observed, status)
+
+
+def test_rows_arrived_passes_on_a_first_load_with_rows(qc, tmp_path):
+    write_load(tmp_path, "orders", DS, ["o1"], {"rows_in": 1, "rows_out": 1, "rows_quarantined": 0})
+    qc.wh.load_entity("orders", "staging.orders", tmp_path, DS, context(DS)["run_id"])
+    assert outcome(qc.wh.run_checks(NODE, ARRIVED, context(DS))) == {
+        "rows_arrived_orders": (0.0, 0.9, "pass")
     }

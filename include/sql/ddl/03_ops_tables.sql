@@ -1,6 +1,7 @@
 -- Operational tables: what every run loaded, rejected and checked.
 
 -- One row per entity, logical date and run: the reconciliation ledger.
+-- rows_in = rows_out + rows_quarantined + rows_blank, and rows_loaded = rows_out.
 create table if not exists ops.load_log (
     run_id varchar(256) not null,
     ingest_date date not null,
@@ -10,7 +11,11 @@ create table if not exists ops.load_log (
     rows_quarantined bigint not null,
     rows_loaded bigint not null,
     rejected_by_rule varchar(4096),
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    -- blank padding rows (every field empty): counted and dropped, not quarantined
+    rows_blank bigint not null default 0,
+    -- "no file", "empty file", "header only", "blank rows only", or null
+    note varchar(64)
 )
 diststyle all
 sortkey (ingest_date);
@@ -50,7 +55,11 @@ create table if not exists ops.glue_metrics (
     rows_in bigint not null,
     rows_out bigint not null,
     rows_quarantined bigint not null,
-    rejected_by_rule varchar(4096)
+    rejected_by_rule varchar(4096),
+    rows_blank bigint not null default 0,
+    note varchar(64),
+    -- how the file was written, as detected (encoding, delimiter, timestamp layouts): JSON
+    formats varchar(4096)
 )
 diststyle all
 sortkey (ingest_date);

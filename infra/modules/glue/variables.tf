@@ -38,7 +38,7 @@ variable "max_concurrent_runs" {
 variable "extra_py_files" {
   description = "Modules under the scripts prefix every job imports (--extra-py-files)."
   type        = list(string)
-  default     = ["olist_transforms.py", "olist_contract.py"]
+  default     = ["olist_transforms.py", "olist_formats.py", "olist_contract.py"]
 }
 
 variable "scripts_prefix" {

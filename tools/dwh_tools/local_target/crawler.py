@@ -1,104 +1,83 @@
-"""The local stand-in for the Glue crawler: infer landed schemas into a versioned local catalog.
+"""The local stand-in for the Glue crawler: detect and infer landed schemas into a local catalog.
 
-For each entity landed on the logical date it reads the header and a sample of rows, infers a type
-per column, and compares with the contract and with the catalog's latest version:
-- an added column is recorded as drift and tolerated (the Glue job ignores it);
-- a missing contract column, or a typed column whose sampled values are mostly not of its type,
-  raises :class:`SchemaDriftError` naming the entity, the file and the column.
+For each entity landed on the logical date it reads the file's first bytes and, with the same
+detection as the Glue job (:func:`olist_formats.detect`), records how the file is written (encoding,
+delimiter, quoting, each timestamp column's layout) and the type of every column, then compares
+with the catalog's latest version:
+- an added column, or columns in another order, is recorded as drift and tolerated (the Glue job
+  reads by header name);
+- a missing contract column, a timestamp layout that is unknown or undecidable, or a typed column
+  whose sampled values are mostly not of its type raises :class:`SchemaDriftError` (a
+  :class:`~olist_contract.ContractError`) naming the entity, the file and the column.
 A new catalog version (catalog/<entity>/v<N>.json) is written only when the schema changed.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from pathlib import Path
 
-from olist_contract import DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP, ContractError
-
-SAMPLE_ROWS = 1000
+from olist_contract import ENTITIES, ContractError
+from olist_formats import HEAD_BYTES, SAMPLE_ROWS, decode, detect
 
 
 class SchemaDriftError(ContractError):
     """An incompatible schema change; the message names the entity, the file and the column."""
 
 
-def _read_sample(path: Path) -> tuple[list[str], list[list[str]], str]:
-    data = path.read_bytes()[: 4 * 1024 * 1024]
+def _is(value: str, type_: type) -> bool:
     try:
-        text, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 4:  # a multi-byte character cut by the sample window
-            text, encoding = data[: exc.start].decode("utf-8"), "utf-8"
-        else:
-            text, encoding = data.decode("latin-1"), "latin-1"
-    text = text.lstrip("\ufeff")
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return [], [], encoding
-    # The last sampled row may be cut by the sample window.
-    return rows[0], rows[1 : SAMPLE_ROWS + 1], encoding
-
-
-def _parses(value: str, type_: str) -> bool:
-    try:
-        if type_ == INT:
-            int(value)
-        elif type_ in (DOUBLE, DECIMAL):
-            float(value)
-        elif type_ == TIMESTAMP:
-            dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
-        return True
+        type_(value)
     except ValueError:
         return False
+    return True
 
 
 def _infer(values: list[str]) -> str:
-    values = [v for v in values if v.strip()]
-    if not values:
-        return "string"
-    for type_ in (INT, DOUBLE, TIMESTAMP):
-        if all(_parses(v.strip(), type_) for v in values):
-            return "double" if type_ == DOUBLE else type_
+    """The type of a column that is not in the contract, from its sampled values."""
+    values = [v.strip() for v in values if v.strip()]
+    if values and all(_is(v, int) for v in values):
+        return "int"
+    if values and all(_is(v, float) for v in values):
+        return "double"
     return "string"
 
 
-def crawl_entity(entity_name: str, path: Path, catalog_root: Path, ds: str) -> dict:
+def crawl_entity(
+    entity_name: str, path: Path, catalog_root: Path, ds: str, declared: dict | None = None
+) -> dict:
     entity = ENTITIES[entity_name]
-    header, rows, encoding = _read_sample(path)
-    if not header:
+    head = path.read_bytes()[:HEAD_BYTES]
+    if not head.strip():
         return {"file": str(path), "rows_sampled": 0, "note": "empty file", "drift": []}
-    header = [h.strip() for h in header]
-    missing = [c for c in entity.column_names if c not in header]
-    if missing:
-        raise SchemaDriftError(
-            f"entity {entity_name}, file {path}: missing column(s) {', '.join(missing)}"
-        )
+    try:
+        formats = detect(entity, head, str(path), declared)
+    except ContractError as exc:
+        raise SchemaDriftError(str(exc).split(": ", 1)[1]) from None
+    text, _ = decode(head)
+    reader = csv.reader(io.StringIO(text), delimiter=formats.delimiter, quotechar=formats.quote)
+    next(reader, None)
+    rows = [r for _, r in zip(range(SAMPLE_ROWS), reader, strict=False)]
     columns = {}
-    for i, name in enumerate(header):
-        sample = [r[i] for r in rows if len(r) == len(header)]
-        columns[name] = _infer(sample)
+    for i, name in enumerate(formats.header):
         if name in entity.column_names:
-            want = entity.column(name).type
-            if want in (INT, DOUBLE, DECIMAL, TIMESTAMP):
-                filled = [v.strip() for v in sample if v.strip()]
-                bad = [v for v in filled if not _parses(v, want)]
-                # A few bad values are the Glue job's to quarantine; mostly bad means a new type.
-                if filled and len(bad) > len(filled) / 2:
-                    raise SchemaDriftError(
-                        f"entity {entity_name}, file {path}: column {name} is {want} in the "
-                        f"contract but {len(bad)} of {len(filled)} sampled values are not "
-                        f"(e.g. {bad[0]!r})"
-                    )
-    added = [c for c in header if c not in entity.column_names]
-    schema = {"columns": columns, "encoding": encoding}
+            columns[name] = entity.column(name).type
+        else:
+            columns[name] = _infer([r[i] for r in rows if len(r) == len(formats.header)])
+    schema = {
+        "columns": columns,
+        "encoding": formats.encoding,
+        "delimiter": formats.delimiter,
+        "quote": formats.quote,
+        "timestamp_formats": formats.timestamp_formats,
+    }
     entity_dir = catalog_root / entity_name
     entity_dir.mkdir(parents=True, exist_ok=True)
     versions = sorted(entity_dir.glob("v*.json"), key=lambda p: int(p.stem[1:]))
     latest = json.loads(versions[-1].read_text()) if versions else None
-    drift = [f"added column {c} (tolerated)" for c in added]
+    drift = list(formats.notes)
     if latest and latest["schema"]["columns"] != columns:
         drift.append(f"schema changed since v{latest['version']}")
     version = latest["version"] if latest else 0
@@ -110,15 +89,39 @@ def crawl_entity(entity_name: str, path: Path, catalog_root: Path, ds: str) -> d
                 indent=2,
             )
         )
-    return {"file": str(path), "version": version, "rows_sampled": len(rows), "drift": drift}
+    return {
+        "file": str(path),
+        "version": version,
+        "rows_sampled": len(rows),
+        "formats": formats.to_json(),
+        "drift": drift,
+    }
 
 
-def crawl(raw_root: Path, catalog_root: Path, ds: str, entities: list[str] | None = None) -> dict:
-    report = {}
+def crawl(
+    raw_root: Path,
+    catalog_root: Path,
+    ds: str,
+    entities: list[str] | None = None,
+    declared: dict[str, dict] | None = None,
+) -> dict:
+    """Crawl the date's files of ``entities``; ``declared``: entity -> formats the pipeline
+    file declares for it (see olist_formats.detect).
+
+    Every entity is crawled before failing, so one error names every file that broke the
+    contract, one per line."""
+    report, problems = {}, []
     for name in entities or list(ENTITIES):
         path = Path(raw_root) / name / f"ingest_date={ds}" / ENTITIES[name].file_name
         if not path.exists():
             report[name] = {"absent": True}
             continue
-        report[name] = crawl_entity(name, path, Path(catalog_root), ds)
+        try:
+            report[name] = crawl_entity(
+                name, path, Path(catalog_root), ds, (declared or {}).get(name)
+            )
+        except SchemaDriftError as exc:
+            problems.append(str(exc).split(": ", 1)[1])
+    if problems:
+        raise SchemaDriftError("\n".join(problems))
     return report

@@ -65,10 +65,15 @@ class LocalOperator(BaseOperator):
         raise NotImplementedError
 
     def execute(self, context):
+        from olist_contract import ContractError
+
         raise_if_injected(self.dag_id, self.task_id)
         t0 = time.perf_counter()
         try:
             return self.work(context)
+        except ContractError as exc:
+            # A file that breaks the contract stays broken on retry: fail at once, with its text.
+            raise AirflowFailException(str(exc)) from exc
         finally:
             record = {
                 "dag_id": self.dag_id,
@@ -87,16 +92,21 @@ class LocalGlueCrawlerOperator(LocalOperator):
 
     ui_color = "#f5d5a8"
 
-    def __init__(self, *, crawler: str, entities: list[str], **kwargs):
+    def __init__(self, *, crawler: str, entities: list[str], declared: dict[str, dict], **kwargs):
         super().__init__(**kwargs)
         self.crawler = crawler
         self.entities = list(entities)
+        self.declared = dict(declared)
 
     def work(self, context) -> dict:
         from dwh_tools.local_target.crawler import crawl
 
         report = crawl(
-            config.lake("raw"), config.dwh_home() / "catalog", context["ds"], self.entities
+            config.lake("raw"),
+            config.dwh_home() / "catalog",
+            context["ds"],
+            self.entities,
+            self.declared,
         )
         self.log.info("crawler %s: %s", self.crawler, report)
         return report
@@ -234,7 +244,12 @@ OPERATORS = kinds.Registry("local")
 
 @OPERATORS.translates("glue_crawler")
 def glue_crawler(d: kinds.GlueCrawler, **kw):
-    return LocalGlueCrawlerOperator(crawler=d.resource(RESOURCE_PREFIX), entities=d.entities, **kw)
+    return LocalGlueCrawlerOperator(
+        crawler=d.resource(RESOURCE_PREFIX),
+        entities=d.entities,
+        declared=d.declared_formats(),
+        **kw,
+    )
 
 
 @OPERATORS.translates("glue_job")

@@ -30,6 +30,10 @@ def _rule_counts(metrics: dict) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _text(value) -> str:
+    return "null" if value is None else "'" + str(value).replace("'", "''") + "'"
+
+
 class Warehouse:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -105,10 +109,12 @@ class Warehouse:
         where = f"entity = '{entity}' and ingest_date = '{ds}'"
         statements += [
             f"delete from ops.glue_metrics where {where}",
-            "insert into ops.glue_metrics values "
-            f"('{entity}', '{ds}', '{metrics['run_id']}', {int(metrics['rows_in'])}, "
+            "insert into ops.glue_metrics (entity, ingest_date, run_id, rows_in, rows_out, "
+            "rows_quarantined, rejected_by_rule, rows_blank, note, formats) values "
+            f"('{entity}', '{ds}', {_text(metrics['run_id'])}, {int(metrics['rows_in'])}, "
             f"{int(metrics['rows_out'])}, {int(metrics['rows_quarantined'])}, "
-            f"'{_rule_counts(metrics)}')",
+            f"{_text(_rule_counts(metrics))}, {int(metrics.get('rows_blank', 0))}, "
+            f"{_text(metrics.get('note'))}, {_text(metrics.get('formats'))})",
             f"delete from ops.load_log where {where}",
         ]
         ctx = {"ds": ds, "run_id": run_id}
@@ -120,6 +126,7 @@ class Warehouse:
             "table": table,
             "rows_in": metrics["rows_in"],
             "rows_quarantined": metrics["rows_quarantined"],
+            "rows_blank": metrics.get("rows_blank", 0),
             "rows_loaded": loaded,
         }
 
