@@ -201,3 +201,47 @@ def test_a_failing_blocking_check_fails_the_run_skips_downstream_and_alerts(tmp_
     assert failure and failure[0]["task_id"] == "check_customer_orders"
     assert "only_delivered" in failure[0]["error"]
     assert failure[0]["log_location"]
+    # The summary says why and what to do, in the alert's words.
+    assert f"Failed: check_customer_orders\n  {failure[-1]['error']}\n" in run.stdout
+    assert failure[-1]["action"] == (
+        "see ops.quality_results for the run; the marts were not refreshed"
+    )
+    assert f"  what to do: {failure[-1]['action']}" in run.stdout
+
+
+def test_a_file_breaking_the_contract_fails_the_run_and_the_summary_names_the_column(tmp_path):
+    import csv
+
+    from olist_contract import ENTITIES
+
+    from dwh_tools.datagen import generate
+
+    generated, src = tmp_path / "generated", tmp_path / "mine"
+    generate(generated, "2024-01-01", scale=0.01, seed=5)
+    src.mkdir()
+    for name, entity in ENTITIES.items():
+        path = generated / name / "ingest_date=2024-01-01" / entity.file_name
+        if name == "orders":
+            with path.open(newline="") as fh:
+                rows = list(csv.reader(fh))
+            status = rows[0].index("order_status")
+            with (src / "orders export.csv").open("w", newline="") as fh:
+                csv.writer(fh).writerows(r[:status] + r[status + 1 :] for r in rows)
+        elif path.exists():
+            (src / entity.file_name).write_bytes(path.read_bytes())
+    home = tmp_path / "home"
+    run = dwh(home, "run", "--data", str(src), "--ds", "2024-01-01")
+    assert run.returncode != 0
+    # Without order_status the orders header matches nothing: the landing refuses it.
+    assert "orders export.csv: its header matches no entity" in run.stderr
+    assert "missing order_status" in run.stderr and "Traceback" not in run.stderr
+
+    (src / "orders export.csv").rename(src / ENTITIES["orders"].file_name)
+    run = dwh(home, "run", "--data", str(src), "--ds", "2024-01-01")
+    assert run.returncode != 0
+    assert "failed  crawl_raw" in run.stdout
+    failed = run.stdout.split("Failed: crawl_raw\n", 1)[1].split("\n\n", 1)[0]
+    assert "contract violation: entity orders" in failed and "order_status" in failed
+    assert "ingest.entities.orders" in failed.splitlines()[-1]
+    report = json.loads((home / "runs" / "ecommerce_dwh_2024-01-01.json").read_text())
+    assert "order_status" in report["failures"]["crawl_raw"]["error"]

@@ -6,18 +6,58 @@ dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
 dwh ui [--port 8080]          the Airflow UI on the local target (api-server, scheduler, ...)
+
+A mistake in the command or its input (a missing folder, a bad date, a file that matches no
+entity) is one line on stderr, ``dwh: error: ...``, and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
 from dwh import config
+from dwh_tools.errors import UserError
 
 SCHEMA_PATH = config.PIPELINES_DIR / "pipeline.schema.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is a user error like any other: one line, exit status 2."""
+
+    def error(self, message: str):
+        raise UserError(f"{message} (see `{self.prog} --help`)")
+
+
+def logical_date(text: str) -> str:
+    """``--ds``: a real calendar date written YYYY-MM-DD."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a real date ({exc})") from None
+    return text
+
+
+def positive(kind: type):
+    """``--scale``, ``--times``: a number of ``kind`` above zero."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            number = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {number}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, not {text}")
+        return value
+
+    return parse
 
 
 def _load(args) -> tuple[dict, dict]:
@@ -121,6 +161,9 @@ def cmd_graph(args) -> int:
     path = config.PIPELINES_DIR / f"{args.pipeline}.yaml"
     if not path.exists():
         path = Path(args.pipeline)
+    if not path.is_file():
+        known = ", ".join(p.stem for p in sorted(config.PIPELINES_DIR.glob("*.yaml")))
+        raise UserError(f"{args.pipeline}: no such pipeline or pipeline file (pipelines: {known})")
     print(mermaid(load_pipeline(path)), end="")
     return 0
 
@@ -142,9 +185,9 @@ def cmd_generate(args) -> int:
 def cmd_land(args) -> int:
     from dwh_tools.landing import land
 
-    rows = land(Path(args.folder), config.lake("raw"), args.ds)
-    for name, n in sorted(rows.items()):
-        print(f"  {name:<36}{n:>10}")
+    landed = land(Path(args.folder), config.lake("raw"), args.ds)
+    print(f"landed {len(landed.files)} files for {args.ds} in {config.lake('raw')}")
+    print("\n".join(landed.lines()))
     return 0
 
 
@@ -160,7 +203,7 @@ def cmd_fault(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dwh", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="dwh", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="validate every pipeline file and the SQL")
@@ -176,16 +219,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a pipeline end to end on the local target")
     p.add_argument("--pipeline", default="ecommerce_dwh")
-    p.add_argument("--ds", default="2024-01-01", help="logical date YYYY-MM-DD")
-    p.add_argument("--scale", type=float, default=1.0, help="sample data scale (1 = Olist size)")
+    p.add_argument("--ds", type=logical_date, default="2024-01-01", help="logical date YYYY-MM-DD")
+    p.add_argument(
+        "--scale", type=positive(float), default=1.0, help="sample data scale (1 = Olist size)"
+    )
     p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defect-rate", type=float, default=0.01, help="share of spoilt sample rows")
     p.set_defaults(func=lambda a: __import__("dwh_tools.runner").runner.main(a))
 
     p = sub.add_parser("generate", help="write Olist-shaped sample CSVs for a logical date")
-    p.add_argument("--ds", required=True)
-    p.add_argument("--scale", type=float, default=0.05)
+    p.add_argument("--ds", type=logical_date, required=True)
+    p.add_argument("--scale", type=positive(float), default=0.05)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--day", type=int, default=0, help="0 = full extract, k = day-k increment")
     p.add_argument("--defect-rate", type=float, default=0.0)
@@ -194,13 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("land", help="land a folder of Olist-shaped CSVs for a logical date")
     p.add_argument("folder")
-    p.add_argument("--ds", required=True)
+    p.add_argument("--ds", type=logical_date, required=True)
     p.set_defaults(func=cmd_land)
 
     p = sub.add_parser("fault", help="make the next tries of a local task fail (rehearse retries)")
     p.add_argument("dag_id")
     p.add_argument("task_id")
-    p.add_argument("--times", type=int, default=1)
+    p.add_argument("--times", type=positive(int), default=1)
     p.set_defaults(func=cmd_fault)
 
     p = sub.add_parser(
@@ -229,7 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except UserError as exc:
+        print(f"dwh: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["deploy"]:  # its own options: see `dwh deploy --help`
         from dwh_tools.deploy import main as deploy_main
 

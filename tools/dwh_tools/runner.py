@@ -5,8 +5,9 @@
 2. prepares Airflow's SQLite metadata under $DWH_HOME/airflow (once);
 3. runs ``airflow dags test <pipeline> <ds>`` and prints one line per task as it starts and ends;
 4. renders the four dashboards from the marts (static HTML under $DWH_HOME/dashboards/);
-5. prints a summary: task states and durations, rows per stage, quarantine, quality results, and
-   where the dashboards and logs are.
+5. prints a summary: task states and durations, each failed task's error and what to do, the
+   files landed, rows per stage, quarantine, quality results, and where the dashboards and logs
+   are.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 from dwh import config
+from dwh_tools.errors import UserError
 
 START = re.compile(r"\[DAG TEST\] starting task_id=(\w+)")
 END = re.compile(r"\[DAG TEST\] end task task_id=(\w+)")
@@ -114,12 +116,23 @@ def land_input(ds: str, scale: float, data: Path | None, seed: int, defect_rate:
     return rows
 
 
+def check_pipeline(pipeline: str, env: dict[str, str]) -> None:
+    """A pipeline Airflow can run: its DAG file is in the DAGs folder (dag_id = file name)."""
+    dags = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
+    if not (dags / f"{pipeline}.py").is_file():
+        known = ", ".join(sorted(p.stem for p in dags.glob("*.py") if not p.stem.startswith("_")))
+        raise UserError(f"--pipeline {pipeline}: no such DAG in {dags} (pipelines: {known})")
+
+
 def run_dag(pipeline: str, ds: str, env: dict[str, str], log_path: Path) -> tuple[int, dict]:
     """Run ``airflow dags test`` and echo task progress; returns exit code and task timings."""
+    from dwh_tools.local_target.failures import RUN_LOG_ENV
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
     timings: dict[str, dict] = {}
     current: str | None = None
     cmd = [airflow_bin(), "dags", "test", pipeline, ds]
+    env = {**env, RUN_LOG_ENV: str(log_path)}
     t0 = time.monotonic()
     with (
         log_path.open("w") as log,
@@ -152,6 +165,8 @@ def run_dag(pipeline: str, ds: str, env: dict[str, str], log_path: Path) -> tupl
 def main(args) -> int:
     ds = args.ds
     home = config.dwh_home()
+    env = airflow_env()
+    check_pipeline(args.pipeline, env)
     t0 = time.monotonic()
     print(f"dwh run: pipeline {args.pipeline}, logical date {ds}, DWH_HOME={home}")
     source = (
@@ -162,18 +177,29 @@ def main(args) -> int:
         ds, args.scale, Path(args.data) if args.data else None, args.seed, args.defect_rate
     )
     landing_s = time.monotonic() - t0
-    print("  " + ", ".join(f"{k}={v}" for k, v in sorted(landed.items())) + f"  ({landing_s:.1f}s)")
-    env = airflow_env()
+    files = getattr(landed, "files", ())  # your own files: what each was taken as
+    if files:
+        print("\n".join(landed.lines()) + f"\n  ({landing_s:.1f}s)")
+    else:
+        print(
+            "  "
+            + ", ".join(f"{k}={v}" for k, v in sorted(landed.items()))
+            + f"  ({landing_s:.1f}s)"
+        )
     ensure_metadata_db(env)
     log_path = home / "logs" / f"{args.pipeline}_{ds}.log"
     print(f"running the Airflow DAG {args.pipeline} (airflow dags test; full log: {log_path})")
     t_dag = time.monotonic()
+    started = dt.datetime.now(dt.UTC)
     code, timings = run_dag(args.pipeline, ds, env, log_path)
     dag_s = time.monotonic() - t_dag
     t_dash = time.monotonic()
     dashboards = render_dashboards() if code == 0 else {}
     dashboards_s = time.monotonic() - t_dash
     wall = time.monotonic() - t0
+    from dwh_tools.summary import failed_tasks, print_summary
+
+    failures = failed_tasks(args.pipeline, ds, timings, started, log_path)
     write_run_report(
         home / "runs" / f"{args.pipeline}_{ds}.json",
         {
@@ -181,7 +207,8 @@ def main(args) -> int:
             "ds": ds,
             "source": source,
             "exit_code": code,
-            "landed": landed,
+            "landed": dict(landed),
+            "files": [f.as_record() for f in files],
             "seconds": {
                 "landing": landing_s,
                 "dag": dag_s,
@@ -193,11 +220,10 @@ def main(args) -> int:
                 t: {"state": v.get("state"), "seconds": v.get("seconds")}
                 for t, v in timings.items()
             },
+            "failures": failures,
         },
     )
-    from dwh_tools.summary import print_summary
-
-    print_summary(args.pipeline, ds, timings, code, log_path, wall, dashboards)
+    print_summary(args.pipeline, ds, timings, code, log_path, wall, dashboards, failures, files)
     return code
 
 

@@ -1,7 +1,9 @@
-"""The end-of-run summary of ``dwh run``: tasks, rows per stage, quarantine, quality, next steps."""
+"""The end-of-run summary of ``dwh run``: tasks, each failed task's error and what to do, the
+files landed, rows per stage, quarantine, quality, next steps."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from dwh import config
@@ -27,7 +29,8 @@ def warehouse_figures(ds: str) -> dict:
     con = duckdb.connect(str(path), read_only=True)
     try:
         loads = con.execute(
-            "select entity, rows_in, rows_quarantined, rows_out, rows_loaded, rejected_by_rule "
+            "select entity, rows_in, rows_blank, rows_quarantined, rows_out, rows_loaded, "
+            "coalesce(note, ''), rejected_by_rule "
             "from ops.load_log where ingest_date = ? order by entity",
             [ds],
         ).fetchall()
@@ -55,6 +58,28 @@ def warehouse_figures(ds: str) -> dict:
     return {"loads": loads, "quality": quality, "marts": mart_rows, "customer_versions": versions}
 
 
+def failed_tasks(
+    pipeline: str, ds: str, timings: dict, started: dt.datetime, log_path: Path
+) -> dict[str, dict]:
+    """task -> {"error", "action"} of each task of the run that failed, as its failure alert in
+    the outbox says; from the run's log for a task that sends no failure alert."""
+    from dwh_tools.local_target.failures import error_from_log, run_failures, what_to_do
+
+    alerts = run_failures(config.outbox_path(), pipeline, ds, started)
+    failed = [t for t, v in timings.items() if v.get("state") == "failed"]
+    failed += [t for t in alerts if t not in failed]
+    result = {}
+    for task in failed:
+        if task in alerts:
+            error = alerts[task].get("error")
+            action = alerts[task].get("action") or what_to_do(error, log_path)
+        else:
+            error = error_from_log(log_path, task)
+            action = what_to_do(error, log_path)
+        result[task] = {"error": error, "action": action}
+    return result
+
+
 def print_summary(
     pipeline: str,
     ds: str,
@@ -63,17 +88,38 @@ def print_summary(
     log_path: Path,
     wall: float,
     dashboards: dict[str, Path] | None = None,
+    failures: dict[str, dict] | None = None,
+    landed_files: tuple | list = (),
 ) -> None:
     print()
     print(f"== {pipeline} {ds}: {'SUCCESS' if code == 0 else 'FAILED'} in {wall:.0f}s")
     rows = [(t, v.get("state"), f"{v.get('seconds', 0):.1f}") for t, v in timings.items()]
     print(_table(["task", "state", "seconds"], rows))
+    for task, failure in (failures or {}).items():
+        print(f"\nFailed: {task}")
+        for line in (failure["error"] or "(no error message found)").splitlines():
+            print(f"  {line}")
+        print(f"  what to do: {failure['action']}")
+    if landed_files:
+        from dwh_tools.landing import file_lines
+
+        print("\nFiles landed:")
+        print("\n".join(file_lines(landed_files)))
     figures = warehouse_figures(ds)
     if figures.get("loads"):
-        print("\nRows per stage (raw -> clean -> staging) and quarantine:")
+        print("\nRows per stage (rows in = blank + quarantined + clean; clean = loaded):")
         print(
             _table(
-                ["entity", "rows in", "quarantined", "clean", "loaded", "rejected by rule"],
+                [
+                    "entity",
+                    "rows in",
+                    "blank",
+                    "quarantined",
+                    "clean",
+                    "loaded",
+                    "note",
+                    "rejected by rule",
+                ],
                 figures["loads"],
             )
         )

@@ -2,7 +2,9 @@
 
 The outbox is the local target's stand-in for the SNS topic: one JSON object per line under
 $DWH_HOME/alerts/outbox.jsonl. When an Airflow connection ``slack_alerts`` exists (for example
-through AIRFLOW_CONN_SLACK_ALERTS), the same text is posted to that Slack incoming webhook.
+through AIRFLOW_CONN_SLACK_ALERTS), the same text is posted to that Slack incoming webhook. A
+failure or retry carries the error's first lines and what to do (see failures.py), which the
+summary of ``dwh run`` prints too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from airflow.sdk import BaseNotifier
 
 from dwh import config
+from dwh_tools.local_target.failures import RUN_LOG_ENV, error_text, what_to_do
 
 log = logging.getLogger(__name__)
 SLACK_CONN_ID = "slack_alerts"
@@ -56,6 +59,8 @@ def format_text(record: dict) -> str:
         lines.append(f"try: {record['try_number']}")
     if record.get("error"):
         lines.append(f"error: {record['error']}")
+    if record.get("action"):
+        lines.append(f"what to do: {record['action']}")
     if record.get("log_url") or record.get("log_location"):
         lines.append(f"log: {record.get('log_url') or record['log_location']}")
     if record.get("message"):
@@ -83,19 +88,23 @@ def record_from_context(event: str, context) -> dict:
     ti = context.get("ti") or context.get("task_instance")
     exc = context.get("exception")
     log_url = getattr(ti, "log_url", None) if ti is not None else None
-    local_log = None
-    if ti is not None:
+    local_log = os.environ.get(RUN_LOG_ENV)
+    if ti is not None and not local_log:
         base = Path(os.environ.get("AIRFLOW_HOME", config.dwh_home() / "airflow")) / "logs"
         local_log = str(
             base / f"dag_id={ti.dag_id}" / f"run_id={ti.run_id}" / f"task_id={ti.task_id}"
         )
+    error = error_text(exc) if exc else None
+    logical_date = context.get("logical_date")
     return {
         "event": event,
         "dag_id": getattr(ti, "dag_id", None) or context["dag"].dag_id,
         "task_id": getattr(ti, "task_id", None),
         "run_id": getattr(ti, "run_id", None) or context.get("run_id"),
+        "logical_date": logical_date.isoformat() if logical_date else None,
         "try_number": getattr(ti, "try_number", None),
-        "error": f"{type(exc).__name__}: {exc}" if exc else None,
+        "error": error,
+        "action": what_to_do(error, local_log) if exc else None,
         "log_url": log_url,
         "log_location": local_log,
     }
