@@ -239,3 +239,33 @@ def test_an_undecidable_day_month_order_fails_and_a_declared_format_loads(tmp_pa
     m = run_job(tmp_path, "orders", formats=json.dumps({"timestamp_format": "d/M/yyyy H:mm"}))
     assert m["rows_out"] == 1
     assert _orders_loaded(tmp_path) == {"o1": ("c1", "2018-04-03 10:00:00")}
+
+
+@pytest.mark.skipif(not SHARED_OLIST.exists(), reason=f"{SHARED_OLIST} is absent")
+def test_a_spreadsheet_export_of_the_olist_sample_loads_every_row_the_original_does(tmp_path):
+    from spreadsheet import export
+
+    original, exported = tmp_path / "original", tmp_path / "exported"
+    facts = export(SHARED_OLIST, tmp_path / "export")
+    for entity, fact in facts.items():
+        name = ENTITIES[entity].file_name
+        for root, source in ((original, SHARED_OLIST / name), (exported, tmp_path / "export")):
+            folder = root / "raw" / entity / f"ingest_date={DS}"
+            folder.mkdir(parents=True)
+            data = source.read_bytes() if root is original else (source / fact["file"]).read_bytes()
+            (folder / name).write_bytes(data)
+    for entity, fact in facts.items():
+        before, after = run_job(original, entity), run_job(exported, entity)
+        assert after["rows_blank"] == fact["blank"], entity
+        assert after["rows_in"] == fact["records"] + fact["blank"], entity
+        if fact["records"] == 0:  # the emptied file: nothing in, nothing lost, and said so
+            assert (after["rows_out"], after["note"]) == (0, "empty file"), entity
+            continue
+        # Every row the original loads, the export loads: same keys, same rules broken.
+        assert (after["rows_out"], after["rejected_by_rule"]) == (
+            before["rows_out"],
+            before["rejected_by_rule"],
+        ), entity
+    orders = {r["order_id"]: r for r in processed_rows(exported, "orders")}
+    first = orders["e481f51cbdc54678b7cc49136f2d6af7"]  # 2017-10-02 10:56:33 in the original
+    assert str(first["order_purchase_timestamp"]) == "2017-10-02 10:56:00"
