@@ -16,7 +16,7 @@ DATA ?=
 # Scales of the benchmarks (1 = the size of the real Olist data).
 SCALES ?= 1,10
 
-.PHONY: help venv run test test-fast lint checkov check-generated compile validate graph \
+.PHONY: help venv browser run test test-fast lint checkov check-generated compile validate graph \
         bench bench-parse bench-glue bench-marts bench-pipeline ui clean rehearse
 
 help: ## list the targets
@@ -36,12 +36,17 @@ run: venv ## run the whole pipeline on the local target (SCALE=, DS=, DATA=folde
 ui: venv ## the Airflow UI on the local target (PORT=8080): trigger, watch and retry DAGs in a browser
 	$(PY) -m dwh_tools.ui --port $(or $(PORT),8080)
 
-test: venv ## run the whole test suite (unit, moto, end to end on the local target)
+# Never fails: where it cannot install (not root, no apt-get) it says in one line what to install,
+# and the browser tests skip with that line.
+browser: venv ## install the headless Chromium the dashboard tests use, when missing (root, apt)
+	@$(PY) -m dwh_tools.dashboards.browser
+
+test: venv browser ## run the whole test suite (unit, moto, end to end on the local target)
 	$(PY) -m pytest --ignore=tests/rehearsal
 	@# The rehearsal's stand-ins patch moto and the provider process-wide: their own process.
 	$(PY) -m pytest tests/rehearsal
 
-test-fast: venv ## the tests without the end-to-end pipeline runs
+test-fast: venv browser ## the tests without the end-to-end pipeline runs
 	$(PY) -m pytest -m "not e2e"
 
 lint: venv ## ruff (with AIR rules), ruff format --check, sqlfluff (redshift), terraform fmt -check

@@ -2,13 +2,16 @@
 
 The warehouse is built from the real DDL and mart SQL with a handful of rows whose figures are
 worked out by hand below. Every page is loaded in Chromium with name resolution switched off, and
-each chart's container must hold plotted marks (bars, points, lines, pie slices, heatmap image).
+each chart's container must hold plotted marks (bars, points, lines, pie slices, heatmap image);
+with figures in the millions every KPI tile must still show its whole figure. Without a browser
+(``dwh_tools.dashboards.browser``) the browser tests skip, saying what to install.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import re
 import shutil
@@ -23,6 +26,7 @@ import pytest
 
 from dwh import config
 from dwh_tools import dashboards
+from dwh_tools.dashboards import browser, fmt
 from dwh_tools.local_target.warehouse import Warehouse
 
 MARTS = ("mart/executive.sql", "mart/customer.sql", "mart/product.sql", "mart/operational.sql")
@@ -69,7 +73,10 @@ insert into dw.fact_reviews values
     ('r2', 'o2', 1, true, null, null, true, '2024-02-20'),
     ('r3', 'o3', 4, false, null, null, true, '2024-02-20'),
     ('r4', 'o4', 3, false, null, null, true, '2024-02-20');
-insert into ops.load_log values
+insert into ops.load_log
+    (run_id, ingest_date, entity, rows_in, rows_out, rows_quarantined, rows_loaded,
+     rejected_by_rule, loaded_at)
+values
     ('scheduled__2024-02-19', '2024-02-19', 'orders', 80, 79, 1, 79, '{}', '2024-02-20 09:00:00'),
     ('scheduled__2024-02-20', '2024-02-20', 'orders', 100, 96, 4, 96, '{}', '2024-02-21 10:00:00'),
     ('scheduled__2024-02-20', '2024-02-20', 'order_items', 200, 200, 0, 200, '{}', '2024-02-21 10:00:05'),
@@ -83,13 +90,16 @@ insert into ops.quality_results values
 """
 
 # Worked out by hand from ROWS (canceled orders leave the revenue of every mart, as on the
-# executive dashboard; cohorts still count them as activity).
+# executive dashboard; cohorts still count them as activity). What each tile shows; its tooltip
+# shows the same but for the figures in EXPECTED_EXACT.
 EXPECTED_KPIS = {
     "executive": {
         "revenue": "R$ 590",  # 150 + 200 (Jan) + 200 (Feb) + 40 (2023-06)
         "orders": "5",  # o1, o2, o3, o4, o6
         "aov": "R$ 118.00",  # 590 / 5
-        "mom_growth": "-42.9%",  # Feb 200 against Jan 350
+        # February, the run date's month, is not whole: the tile shows January, against a
+        # December that sold nothing (Feb 200 against Jan 350 would read -42.9%).
+        "mom_growth": "—",
         "top_state": "SP",  # 350 of 590
     },
     "customer": {
@@ -115,6 +125,12 @@ EXPECTED_KPIS = {
         "checks": "2 / 3",  # the manual re-run's pass is superseded by the later fail
         "duration": "30.0 s",  # first load 10:00:00, last check 10:00:30
     },
+}
+
+# The tooltips of tiles whose figure is rounded on the tile (money to whole reais).
+EXPECTED_EXACT = {
+    "executive": {"revenue": "R$ 590.00"},
+    "product": {"revenue": "R$ 590.00"},
 }
 
 # Plotted marks each chart must show at least (bars, points, slices or heatmap images).
@@ -143,17 +159,13 @@ def build_warehouse(path: Path, rows: str | None = ROWS, marts: bool = True) -> 
 
 
 def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail(
-            "headless Chromium is needed to check the dashboards render: "
-            "apt-get install chromium (CI installs it)",
-            pytrace=False,
-        )
+    found = browser.find()
+    if found is None:
+        pytest.skip(browser.missing())
     return found
 
 
-def dump_doms(pages: dict[str, Path], profile: Path) -> dict[str, str]:
+def dump_doms(pages: dict[str, Path], profile: Path, width: int = 1400) -> dict[str, str]:
     """Each page's DOM after its scripts ran, with every host name unresolvable (no network)."""
     exe = chromium()
     procs = {}
@@ -166,7 +178,7 @@ def dump_doms(pages: dict[str, Path], profile: Path) -> dict[str, str]:
             "--disable-background-networking",
             "--host-resolver-rules=MAP * ~NOTFOUND",
             f"--user-data-dir={profile / name}",
-            "--window-size=1400,2000",
+            f"--window-size={width},2000",
             "--virtual-time-budget=3000",
             "--dump-dom",
             page.as_uri(),
@@ -239,11 +251,57 @@ def chart_marks(dom: str) -> ChartMarks:
     return parser
 
 
+KPI_TILE = re.compile(
+    r'data-kpi="([\w-]+)">\s*<div class="label">.*?<div class="value[^"]*" title="([^"]*)">'
+    r"([^<]*)</div>",
+    re.S,
+)
+
+
+def kpi_tiles(page_html: str) -> dict[str, tuple[str, str]]:
+    """Each KPI tile's figure and its tooltip."""
+    return {
+        key: (html.unescape(text), html.unescape(title))
+        for key, title, text in KPI_TILE.findall(page_html)
+    }
+
+
 def kpis(page_html: str) -> dict[str, str]:
-    found = re.findall(
-        r'data-kpi="([\w-]+)">\s*<div class="label">.*?title="([^"]*)"', page_html, re.S
-    )
-    return {key: html.unescape(value) for key, value in found}
+    return {key: text for key, (text, _) in kpi_tiles(page_html).items()}
+
+
+# Run in each page once it has loaded: every KPI tile's figure, tooltip and whether the figure
+# fits its box (an ellipsis or a spill past the tile's edge both make scrollWidth exceed it).
+MEASURE_TILES = """<script>
+addEventListener("load", () => {
+  const tiles = [...document.querySelectorAll("[data-kpi]")].map((tile) => {
+    const value = tile.querySelector(".value");
+    return {key: tile.dataset.kpi, text: value.textContent.trim(), title: value.title,
+            scroll: value.scrollWidth, client: value.clientWidth,
+            tile_scroll: tile.scrollWidth, tile_client: tile.clientWidth};
+  });
+  const out = document.createElement("pre");
+  out.id = "kpi-tiles";
+  out.textContent = JSON.stringify(tiles);
+  document.body.append(out);
+});
+</script>"""
+
+
+def measure_tiles(pages: dict[str, Path], profile: Path, width: int) -> dict[str, list[dict]]:
+    """Each page's KPI tiles as laid out by Chromium in a window ``width`` pixels wide."""
+    probes = {}
+    for name, page in pages.items():
+        probe = page.with_name(f"measured-{name}.html")  # beside the page: plotly.min.js resolves
+        probe.write_text(page.read_text().replace("</body>", MEASURE_TILES + "</body>"))
+        probes[name] = probe
+    doms = dump_doms(probes, profile, width)
+    found = {}
+    for name, dom in doms.items():
+        match = re.search(r'<pre id="kpi-tiles">(.*?)</pre>', dom, re.S)
+        assert match, f"{name}: the tiles were not measured"
+        found[name] = json.loads(html.unescape(match.group(1)))
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -251,8 +309,25 @@ def report(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("dashboards")
     warehouse = build_warehouse(root / "warehouse.duckdb")
     pages = dashboards.render(warehouse, root / "out", rendered_at=RENDERED_AT)
-    charts = {name: pages[name] for name in dashboards.DASHBOARDS}
-    return {"warehouse": warehouse, "pages": pages, "doms": dump_doms(charts, root / "chromium")}
+    return {"warehouse": warehouse, "pages": pages, "root": root}
+
+
+@pytest.fixture(scope="module")
+def browser_doms(report):
+    """The four pages' DOMs, dumped once on the first call.
+
+    Called from the tests, not dumped here: a skip for a missing browser raised while a test runs
+    is reported at the one place it is raised, so every browser test's skip reads as one line.
+    """
+    dumped: dict[str, str] = {}
+
+    def doms() -> dict[str, str]:
+        if not dumped:
+            charts = {name: report["pages"][name] for name in dashboards.DASHBOARDS}
+            dumped.update(dump_doms(charts, report["root"] / "chromium"))
+        return dumped
+
+    return doms
 
 
 def test_render_writes_an_index_and_four_pages_beside_one_plotly_bundle(report):
@@ -267,34 +342,108 @@ def test_render_writes_an_index_and_four_pages_beside_one_plotly_bundle(report):
 
 
 @pytest.mark.parametrize("name", dashboards.DASHBOARDS)
-def test_every_chart_is_plotted_with_data_in_chromium(report, name):
-    found = chart_marks(report["doms"][name])
+def test_every_chart_is_plotted_with_data_in_chromium(browser_doms, name):
+    doms = browser_doms()
+    found = chart_marks(doms[name])
     assert not found.empty, f"{name}: charts without data: {sorted(found.empty)}"
     for chart, least in EXPECTED_MARKS[name].items():
         assert chart in found.marks, f"{name}: no chart container {chart!r}"
         total = sum(found.marks[chart].values())
         assert total >= least, f"{name}/{chart}: {dict(found.marks[chart])}, expected {least}+"
     # Plotly replaced every container's placeholder div with a drawn plot.
-    assert report["doms"][name].count("js-plotly-plot") >= len(EXPECTED_MARKS[name])
+    assert doms[name].count("js-plotly-plot") >= len(EXPECTED_MARKS[name])
 
 
-def test_marks_match_the_rows_they_plot(report):
-    executive = chart_marks(report["doms"]["executive"]).marks
+def test_marks_match_the_rows_they_plot(browser_doms):
+    doms = browser_doms()
+    executive = chart_marks(doms["executive"]).marks
     assert executive["states"]["bar"] == 3  # SP, RJ, MG
     assert executive["growth"]["bar"] == 1  # only Feb has a previous calendar month
     assert executive["revenue-orders"]["bar"] == 3  # 2023-06, 2024-01, 2024-02
-    customer = chart_marks(report["doms"]["customer"]).marks
+    customer = chart_marks(doms["customer"]).marks
     assert customer["cohorts"]["image"] == 1  # the heatmap is drawn as one image
     assert customer["repeat-churn"]["surface"] == 4  # two donuts of two slices
-    operational = chart_marks(report["doms"]["operational"]).marks
+    operational = chart_marks(doms["operational"]).marks
     assert operational["stages"]["bar"] == 12  # 3 entities x 4 stages
-    product = chart_marks(report["doms"]["product"]).marks
+    product = chart_marks(doms["product"]).marks
     assert product["ontime"]["point"] == 2  # one bubble per category
 
 
 @pytest.mark.parametrize("name", dashboards.DASHBOARDS)
 def test_kpi_tiles_show_the_hand_computed_figures(report, name):
-    assert kpis(report["pages"][name].read_text()) == EXPECTED_KPIS[name]
+    tiles = kpi_tiles(report["pages"][name].read_text())
+    assert {key: text for key, (text, _) in tiles.items()} == EXPECTED_KPIS[name]
+    exact = {**EXPECTED_KPIS[name], **EXPECTED_EXACT.get(name, {})}
+    assert {key: title for key, (_, title) in tiles.items()} == exact
+
+
+@pytest.mark.parametrize(
+    ("value", "tile"),
+    [
+        (949_999.99, "R$ 949,999.99"),  # under a million: the whole figure fits a tile
+        (13_482_090, "R$ 13.5 M"),
+        (999_960_000, "R$ 1.0 B"),  # never "1,000.0 M"
+        (-2_500_000, "R$ -2.5 M"),
+        (None, dashboards.NONE),
+    ],
+)
+def test_a_tile_rounds_money_from_a_million_up(value, tile):
+    assert fmt.short_money(value) == tile
+
+
+# The hand-made figures times these, so that the tiles hold millions, as at Olist's size.
+MONEY_FACTOR, ROWS_FACTOR = 22_851, 10_000
+# What the tiles show with those figures, and their tooltips' exact figures.
+MILLIONS = {
+    "executive": {
+        "revenue": ("R$ 13.5 M", "R$ 13,482,090.00"),  # 590 x 22,851
+        "aov": ("R$ 2.7 M", "R$ 2,696,418.00"),  # 118 x 22,851
+    },
+    "customer": {
+        "average_ltv": ("R$ 3.7 M", "R$ 3,707,574.75"),  # 162.25 x 22,851
+        "median_ltv": ("R$ 4.0 M", "R$ 4,021,776.00"),  # 176 x 22,851
+    },
+    "product": {"revenue": ("R$ 13.5 M", "R$ 13,482,090.00")},
+    "operational": {"rows_in": ("3.5 M", "3,500,000")},  # 350 x 10,000
+}
+
+
+@pytest.fixture(scope="module")
+def millions(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("millions")
+    warehouse = build_warehouse(root / "warehouse.duckdb", marts=False)
+    wh = Warehouse(warehouse)
+    try:
+        wh.con.execute(
+            f"update dw.fact_order_items set price = price * {MONEY_FACTOR}, "
+            f"freight_value = freight_value * {MONEY_FACTOR}"
+        )
+        wh.con.execute(
+            f"update ops.load_log set rows_in = rows_in * {ROWS_FACTOR}, "
+            f"rows_out = rows_out * {ROWS_FACTOR}, "
+            f"rows_quarantined = rows_quarantined * {ROWS_FACTOR}, "
+            f"rows_loaded = rows_loaded * {ROWS_FACTOR}"
+        )
+        for rel in MARTS:
+            wh.run_sql_file(rel, CONTEXT)
+    finally:
+        wh.close()
+    pages = dashboards.render(warehouse, root / "out", rendered_at=RENDERED_AT)
+    return {name: pages[name] for name in dashboards.DASHBOARDS}
+
+
+def test_kpi_tiles_show_whole_figures_in_the_millions(millions, tmp_path):
+    # A laptop's 1280 pixels: six tiles a row, each just above the grid's 190-pixel minimum.
+    measured = measure_tiles(millions, tmp_path / "chromium", width=1280)
+    for name, tiles in measured.items():
+        assert [t["key"] for t in tiles] == list(EXPECTED_KPIS[name]), name
+        for t in tiles:
+            where = f"{name}/{t['key']}: {t['text']!r}"
+            assert t["scroll"] <= t["client"], f"{where} is cut ({t['scroll']} > {t['client']})"
+            assert t["tile_scroll"] <= t["tile_client"], f"{where} spills out of its tile"
+        shown = {t["key"]: (t["text"], t["title"]) for t in tiles}
+        for key, figure in MILLIONS[name].items():
+            assert shown[key] == figure, f"{name}/{key}"
 
 
 def test_pages_load_nothing_from_the_network(report):

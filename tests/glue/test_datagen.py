@@ -56,7 +56,8 @@ def test_distributions_follow_olist(olist_size):
     assert set(orders["order_status"]) <= set(ORDER_STATUSES)
     # Black Friday week is the busiest of the year; weekends are quieter than weekdays.
     week = purchased.dt.isocalendar().week
-    busiest = purchased[purchased.dt.year == 2017].groupby(week).size().idxmax()
+    whole_year = purchased.dt.year == 2023  # the last calendar year before DS, all in the history
+    busiest = purchased[whole_year].groupby(week).size().idxmax()
     assert busiest in (47, 48)
     per_day = purchased.dt.dayofweek.value_counts(normalize=True)
     assert per_day[[5, 6]].mean() < per_day[[0, 1, 2, 3, 4]].mean() * 0.85
@@ -84,6 +85,23 @@ def test_distributions_follow_olist(olist_size):
     assert (per_order == 1).mean() > 0.8
     repeaters = read(raw, "customers").groupby("customer_unique_id").size()
     assert 0.01 < (repeaters > 1).mean() < 0.06
+
+
+def test_the_full_extracts_history_ends_on_its_logical_date(olist_size, tmp_path):
+    raw, _ = olist_size
+    purchased = pd.to_datetime(read(raw, "orders")["order_purchase_timestamp"])
+    assert purchased.max().date().isoformat() == DS
+    assert purchased.min().date().isoformat() == "2022-02-01"  # 700 days, DS included
+    # Every month of the history has orders, so each has a month before it to grow from.
+    months = purchased.dt.to_period("M")
+    assert list(months.drop_duplicates().sort_values()) == list(
+        pd.period_range("2022-02", "2024-01", freq="M")
+    )
+    # The same for any logical date: the history moves with it.
+    generate(tmp_path, "2019-06-15", scale=0.05, seed=3)
+    other = pd.to_datetime(read(tmp_path, "orders", "2019-06-15")["order_purchase_timestamp"])
+    assert other.max().date().isoformat() == "2019-06-15"
+    assert "2017-07-16" <= other.min().date().isoformat() <= "2017-07-22"  # 700 days before
 
 
 def test_same_seed_same_bytes_other_seed_other_data(tmp_path):

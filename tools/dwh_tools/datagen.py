@@ -2,10 +2,11 @@
 
 ``generate(raw_root, ds, scale, seed, day)`` writes the nine Olist CSV files (same stems and
 headers) into raw/<entity>/ingest_date=<ds>/. Day 0 is the initial full extract: at scale 1 the
-size of the real data (~100k orders over two years, 113k items, 96k customers, 33k products,
-3k sellers). Day k >= 1 is the increment landed on that date: its orders with their items,
-payments and reviews, their customers (about a tenth of them returning customers who moved, so
-the customer dimension's history grows), a few new products and sellers.
+size of the real data (~100k orders over the 700 days up to and including ``ds``, 113k items,
+96k customers, 33k products, 3k sellers). Day k >= 1 is the increment landed on ``ds``: that
+day's orders with their items, payments and reviews, their customers (about a tenth of them
+returning customers who moved, so the customer dimension's history grows), a few new products
+and sellers.
 
 Distributions follow Olist's: Black Friday and December peaks, fewer orders at weekends, most
 orders with one item, credit card ~74 % and boleto ~19 % of payments, review scores skewed to 5
@@ -18,7 +19,6 @@ The same arguments always give byte-identical files.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ from olist_contract import DATE, DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP
 # Olist: 99,441 orders by 96,096 people, so about 3.4 % of orders are a returning buyer's.
 REPEAT_SHARE = 0.034
 BASE_SIZES = {"orders": 99_441, "customers_unique": 96_096, "products": 32_951, "sellers": 3_095}
-HISTORY_START = dt.date(2016, 10, 1)
+# The full extract's history ends on its logical date, so every monthly figure (growth against
+# the month before included) has months to compare, whatever date the pipeline starts on.
 HISTORY_DAYS = 700
 STATES = np.array(
     [
@@ -488,10 +489,15 @@ def inject_defects(rng, tables: dict[str, pd.DataFrame], rate: float) -> dict[st
     return extra
 
 
-def _generic(rng, entity, n: int, day: int) -> pd.DataFrame:
+def history_start(ds: str) -> np.datetime64:
+    """The first day of the full extract landed on ``ds``; its last day is ``ds``."""
+    return np.datetime64(ds, "D") - np.timedelta64(HISTORY_DAYS - 1, "D")
+
+
+def _generic(rng, entity, n: int, day: int, ds: str) -> pd.DataFrame:
     """Rows for a contract entity with no generator of its own, from its column types and rules:
-    valid values only, ids unique per extract, timestamps in the history window."""
-    start = np.datetime64(HISTORY_START) + np.timedelta64(HISTORY_DAYS if day else 0, "D")
+    valid values only, ids unique per extract, timestamps in the extract's days."""
+    start = np.datetime64(ds, "D") if day else history_start(ds)
     span = 86400 * (1 if day else HISTORY_DAYS)
     cols = {}
     for c in entity.columns:
@@ -534,8 +540,7 @@ def generate(
     rng = _rng(seed, "day", day)
     if day == 0:
         n = max(int(BASE_SIZES["orders"] * scale), 10)
-        start = np.datetime64(HISTORY_START)
-        orders = _orders(rng, n, start, HISTORY_DAYS, u, repeat_share=REPEAT_SHARE)
+        orders = _orders(rng, n, history_start(ds), HISTORY_DAYS, u, repeat_share=REPEAT_SHARE)
         tables = _tables(rng, orders, u, customers_move=0.0)
         tables["products"] = u["products"][ENTITIES["products"].column_names]
         tables["sellers"] = u["sellers"]
@@ -555,7 +560,7 @@ def generate(
         )
     else:
         n = max(int(140 * scale), 30)
-        orders = _orders(rng, n, np.datetime64(ds), 1, u, repeat_share=0.25)
+        orders = _orders(rng, n, np.datetime64(ds, "D"), 1, u, repeat_share=0.25)
         # Half the returning customers moved: their new address starts a new SCD2 version.
         tables = _tables(rng, orders, u, customers_move=0.5)
         k = max(int(n * 0.02), 1)
@@ -568,7 +573,7 @@ def generate(
     for name, entity in ENTITIES.items():  # entities added to the contract without a generator
         if name not in BUILT_IN:
             size = max(int((1000 if day == 0 else 20) * scale), 5)
-            tables[name] = _generic(_rng(seed, "generic", name, day), entity, size, day)
+            tables[name] = _generic(_rng(seed, "generic", name, day), entity, size, day, ds)
     extra = inject_defects(rng, tables, defect_rate) if defect_rate > 0 else {}
     counts = {}
     for name, df in tables.items():

@@ -34,7 +34,7 @@ select
 from monthly;
 
 -- The same figures over all states, one row per month: growth is against the calendar month
--- before (none when that month sold nothing).
+-- before (none when that month sold nothing); is_complete is false for the run date's month.
 create or replace view mart.executive_months as
 with monthly as (
     select
@@ -55,7 +55,9 @@ select
     case
         when lag(month_start) over (order by month_start) = dateadd(month, -1, month_start)
             then revenue / nullif(lag(revenue) over (order by month_start), 0) - 1
-    end as revenue_growth
+    end as revenue_growth,
+    -- The run date's own month is still filling up: its growth against a whole month misleads.
+    month_start < date_trunc('month', '{{ ds }}'::date) as is_complete
 from monthly;
 
 -- All months by customer state: revenue, its share of the total and the state's rank.

@@ -11,7 +11,8 @@ from mart.operational_runs.
 
 One module per page (executive, customer, product, operational); the page model and the marts'
 reader in ``model``, number formats in ``fmt``, Plotly helpers in ``figures``, the HTML in
-``report`` with its templates under ``templates/``.
+``report`` with its templates under ``templates/``; ``browser`` finds (or installs) the headless
+Chromium the pages are checked in.
 
 ``python -m dwh_tools.dashboards`` renders $DWH_HOME/warehouse.duckdb into $DWH_HOME/dashboards/.
 Local target only: duckdb and plotly are imported inside the functions, never at module level.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .figures import BLUE, GREEN, GREY, PURPLE, RED, figure_html
-from .fmt import NONE, count, money, month, nice_step, pct
+from .fmt import NONE, count, money, month, nice_step, pct, short_count, short_money
 from .model import Kpi, Marts, Page, chart, no_data_banner
 
 RFM, SUMMARY = "mart.customer_rfm", "mart.customer_summary"
@@ -49,7 +49,13 @@ def customer(m: Marts) -> Page:
     )
     no_data_banner(page, m, totals, SUMMARY)
     page.kpis = [
-        Kpi("customers", "Customers", count(t["customers"]) if t else NONE, "people who ordered"),
+        Kpi(
+            "customers",
+            "Customers",
+            short_count(t["customers"]) if t else NONE,
+            "people who ordered",
+            exact=count(t["customers"]) if t else "",
+        ),
         Kpi(
             "repeat_rate", "Repeat rate", pct(t["repeat_rate"]) if t else NONE, "more than 1 order"
         ),
@@ -62,12 +68,14 @@ def customer(m: Marts) -> Page:
         Kpi(
             "average_ltv",
             "Average lifetime value",
-            money(t["average_lifetime_value"]) if t else NONE,
+            short_money(t["average_lifetime_value"]) if t else NONE,
+            exact=money(t["average_lifetime_value"]) if t else "",
         ),
         Kpi(
             "median_ltv",
             "Median lifetime value",
-            money(t["median_lifetime_value"]) if t else NONE,
+            short_money(t["median_lifetime_value"]) if t else NONE,
+            exact=money(t["median_lifetime_value"]) if t else "",
         ),
     ]
     page.charts = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .figures import BLUE, GREEN, ORANGE, PURPLE, RED, figure_html
-from .fmt import NONE, count, money, month, pct
+from .fmt import NONE, count, money, month, pct, short_count, short_money
 from .model import Kpi, Marts, Page, chart, no_data_banner
 
 MONTHS, STATES, SUMMARY = "mart.executive_months", "mart.executive_states", "mart.executive_summary"
@@ -22,7 +22,7 @@ def _previous_month(d: dt.date) -> dt.date:
 def executive(m: Marts) -> Page:
     months = m.rows(
         MONTHS,
-        "select month_start, orders, revenue, average_order_value, revenue_growth "
+        "select month_start, orders, revenue, average_order_value, revenue_growth, is_complete "
         "from mart.executive_months order by month_start",
     )
     states = m.rows(
@@ -42,7 +42,9 @@ def executive(m: Marts) -> Page:
         [],
     )
     no_data_banner(page, m, months, MONTHS)
-    page.kpis = _kpis(total, months[-1] if months else None, states[0] if states else None)
+    # Growth of the latest whole month; the run date's month only when no month is whole yet.
+    whole = [r for r in months if r["is_complete"]] or months
+    page.kpis = _kpis(total, whole[-1] if whole else None, states[0] if states else None)
     page.charts = [
         chart(
             m,
@@ -106,16 +108,23 @@ def _kpis(total: dict | None, latest: dict | None, top: dict | None) -> list[Kpi
         Kpi(
             "revenue",
             "Revenue",
-            money(total["revenue"], 0) if total else NONE,
+            short_money(total["revenue"], 0) if total else NONE,
             f"items' price, {total['months']} months" if total else "",
+            exact=money(total["revenue"]) if total else "",
         ),
         Kpi(
             "orders",
             "Orders",
-            count(total["orders"]) if total else NONE,
+            short_count(total["orders"]) if total else NONE,
             "not canceled or unavailable",
+            exact=count(total["orders"]) if total else "",
         ),
-        Kpi("aov", "Average order value", money(total["average_order_value"]) if total else NONE),
+        Kpi(
+            "aov",
+            "Average order value",
+            short_money(total["average_order_value"]) if total else NONE,
+            exact=money(total["average_order_value"]) if total else "",
+        ),
         growth,
         Kpi(
             "top_state",

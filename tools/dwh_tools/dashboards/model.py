@@ -14,6 +14,11 @@ class Kpi:
     value: str
     note: str = ""
     tone: str = ""  # "good", "bad" or "" (colours the figure)
+    exact: str = ""  # the whole figure, in the tile's tooltip when ``value`` is rounded
+
+    @property
+    def title(self) -> str:
+        return self.exact or self.value
 
 
 @dataclass

@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 
 from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE, RED, figure_html, hbar
-from .fmt import NONE, count, pct
+from .fmt import NONE, count, pct, short_count
 from .model import Chart, Kpi, Marts, Page, Table, chart, no_data_banner
 
 DAILY, LOADS = "mart.operational_daily", "mart.operational_loads"
@@ -190,8 +190,9 @@ def _kpis(daily: list[dict], durations: list[dict], airflow: bool) -> list[Kpi]:
         Kpi(
             "rows_in",
             f"Rows in, {last}" if last else "Rows in",
-            count(day["rows_in"]) if loaded else NONE,
+            short_count(day["rows_in"]) if loaded else NONE,
             f"{loaded} entities" if loaded else "",
+            exact=count(day["rows_in"]) if loaded else "",
         ),
         Kpi(
             "quarantine_rate",

@@ -8,7 +8,7 @@ on-time rate, the top category and its share).
 from __future__ import annotations
 
 from .figures import BLUE, GREEN, ORANGE, figure_html, hbar
-from .fmt import NONE, count, money, pct
+from .fmt import NONE, count, money, pct, short_money
 from .model import Kpi, Marts, Page, chart, no_data_banner
 
 CATEGORIES, SUMMARY = "mart.product_categories", "mart.product_summary"
@@ -40,8 +40,9 @@ def product(m: Marts) -> Page:
         Kpi(
             "revenue",
             "Revenue",
-            money(t["revenue"], 0) if t else NONE,
+            short_money(t["revenue"], 0) if t else NONE,
             "items' price, all orders",
+            exact=money(t["revenue"]) if t else "",
         ),
         Kpi(
             "top_category",
