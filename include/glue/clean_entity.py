@@ -25,7 +25,9 @@ from olist_formats import HEAD_BYTES, detect, from_json
 from olist_transforms import BLANK, clean, raw_schema, read_raw, with_lineage
 
 FORMATS_WIDTH = 4096  # ops.glue_metrics.formats
-ARGS = ["JOB_NAME", "entity", "ingest_date", "raw_uri", "processed_uri", "run_id", "formats"]
+ARGS = ["JOB_NAME", "entity", "ingest_date", "raw_uri", "processed_uri", "run_id"]
+# Every runtime passes --formats; a run started by hand without it detects everything.
+OPTIONAL_ARGS = ["formats"]
 
 
 def _paths(args: dict) -> dict[str, str]:
@@ -156,7 +158,7 @@ def main(argv: list[str]) -> None:  # pragma: no cover - runs on AWS Glue only
     from awsglue.utils import getResolvedOptions
     from pyspark.context import SparkContext
 
-    args = getResolvedOptions(argv, ARGS)
+    args = getResolvedOptions(argv, ARGS + [a for a in OPTIONAL_ARGS if f"--{a}" in argv])
     glue = GlueContext(SparkContext.getOrCreate())
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
