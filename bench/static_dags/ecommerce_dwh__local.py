@@ -30,6 +30,107 @@ CHECKS_CHECK_WAREHOUSE = [
         type="reconciliation",
         entity="product_category_name_translation",
     ),
+    Check(name="quarantine_rate_orders", type="quarantine_rate", max_rate=0.05, entity="orders"),
+    Check(
+        name="quarantine_rate_order_items",
+        type="quarantine_rate",
+        max_rate=0.05,
+        entity="order_items",
+    ),
+    Check(
+        name="quarantine_rate_order_payments",
+        type="quarantine_rate",
+        max_rate=0.05,
+        entity="order_payments",
+    ),
+    Check(
+        name="quarantine_rate_order_reviews",
+        type="quarantine_rate",
+        max_rate=0.05,
+        entity="order_reviews",
+    ),
+    Check(
+        name="quarantine_rate_customers", type="quarantine_rate", max_rate=0.05, entity="customers"
+    ),
+    Check(
+        name="quarantine_rate_products", type="quarantine_rate", max_rate=0.05, entity="products"
+    ),
+    Check(name="quarantine_rate_sellers", type="quarantine_rate", max_rate=0.05, entity="sellers"),
+    Check(
+        name="quarantine_rate_geolocation",
+        type="quarantine_rate",
+        max_rate=0.05,
+        entity="geolocation",
+    ),
+    Check(
+        name="quarantine_rate_product_category_name_translation",
+        type="quarantine_rate",
+        max_rate=0.05,
+        entity="product_category_name_translation",
+    ),
+    Check(
+        name="rows_arrived_orders",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="orders",
+    ),
+    Check(
+        name="rows_arrived_order_items",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="order_items",
+    ),
+    Check(
+        name="rows_arrived_order_payments",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="order_payments",
+    ),
+    Check(
+        name="rows_arrived_order_reviews",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="order_reviews",
+    ),
+    Check(
+        name="rows_arrived_customers",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="customers",
+    ),
+    Check(
+        name="rows_arrived_products",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="products",
+    ),
+    Check(
+        name="rows_arrived_sellers",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="sellers",
+    ),
+    Check(
+        name="rows_arrived_geolocation",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="geolocation",
+    ),
+    Check(
+        name="rows_arrived_product_category_name_translation",
+        type="rows_arrived",
+        severity="warn",
+        max_rate=0.9,
+        entity="product_category_name_translation",
+    ),
     Check(
         name="order_items_grain_unique",
         type="unique",
@@ -136,7 +237,7 @@ CHECKS_CHECK_WAREHOUSE = [
 with DAG(
     dag_id="ecommerce_dwh",
     description="Nightly Olist e-commerce warehouse - crawl, clean, load, star schema, quality gate, marts.",
-    doc_md="### ecommerce_dwh\nLoads the day's Olist-shaped extracts from the raw bucket into the warehouse and refreshes the\ndashboard marts. Airflow runs it at 02:00 UTC (the Step Functions twin at 03:00 UTC).\n\n**Where it can fail and what to do**\n- `crawl_raw`: a landed file lost a contract column or changed a column's type. The log names\n  the entity, file and column; fix the extract and clear the task.\n- `clean_<entity>`: the Glue job. Rejected rows are not failures: they go to\n  `processed/_quarantine/<entity>/` with a rule and reason. A failure here is a platform problem\n  (capacity, permissions); retries are automatic.\n- `load_<entity>` / `build_*`: Redshift statements; each task is one transaction and safe to\n  clear and re-run.\n- `check_warehouse`: a blocking quality check failed (see `ops.quality_results` for the run).\n  The marts were not refreshed; yesterday's figures stay on the dashboards. Do not clear the\n  gate without understanding the failure.\n- `refresh_marts`: views only; safe to re-run.\n",
+    doc_md="### ecommerce_dwh\nLoads the day's Olist-shaped extracts from the raw bucket into the warehouse and refreshes the\ndashboard marts. Airflow runs it at 02:00 UTC (the Step Functions twin at 03:00 UTC).\n\n**Where it can fail and what to do**\n- `crawl_raw` / `clean_<entity>` failing at once with \"contract violation\": a landed file lost a\n  contract column, changed a column's type, or has dates whose day/month order cannot be told.\n  The error names the entity, file and column; fix the extract (or declare its format under\n  `ingest.entities` in this file) and clear the task. These are not retried.\n- `clean_<entity>`: the Glue job. Rejected rows are not failures: they go to\n  `processed/_quarantine/<entity>/` with a rule and reason; blank padding rows are counted and\n  dropped. Other failures are platform problems (capacity, permissions); retries are automatic.\n- `check_warehouse` failing on `quarantine_rate_<entity>`: more of that entity's rows were\n  rejected than its threshold allows; read the reasons in the quarantine before clearing.\n- `load_<entity>` / `build_*`: Redshift statements; each task is one transaction and safe to\n  clear and re-run.\n- `check_warehouse`: a blocking quality check failed (see `ops.quality_results` for the run).\n  The marts were not refreshed; yesterday's figures stay on the dashboards. Do not clear the\n  gate without understanding the failure.\n- `refresh_marts`: views only; safe to re-run.\n",
     schedule="0 2 * * *",
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
@@ -618,6 +719,18 @@ with DAG(
         build_dim_seller_geography,
     ] >> build_fact_order_items
     [build_fact_orders, load_order_payments, load_order_reviews] >> build_fact_payments_reviews
-    [build_fact_order_items, build_fact_payments_reviews] >> check_warehouse
+    [
+        build_fact_order_items,
+        build_fact_payments_reviews,
+        load_orders,
+        load_order_items,
+        load_order_payments,
+        load_order_reviews,
+        load_customers,
+        load_products,
+        load_sellers,
+        load_geolocation,
+        load_product_category_name_translation,
+    ] >> check_warehouse
     [check_warehouse] >> refresh_marts
     [refresh_marts] >> notify_success

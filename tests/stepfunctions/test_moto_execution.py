@@ -11,9 +11,11 @@ What moto cannot run, and how it is covered here instead:
   returns as many failed blocking checks as the test chooses. The SQL each state sent is
   recorded, so the tests check what reached the API.
 - moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state (its callback endpoint is None for
-  .sync, then it cannot serialise the job run's datetimes). The StartJobRun call stays moto's own;
-  :func:`glue_sync_via_moto` replaces only the waiting part: it reads the run from moto's Glue
-  and fails the state when the run did not succeed, as Step Functions does.
+  .sync, then it cannot serialise the job run's datetimes). The StartJobRun call and the poll of
+  the run stay moto's own, which fails the state as Step Functions does when the run did not
+  succeed (States.TaskFailed, the JobRun as JSON in the Cause); only the loop around the poll is
+  the rehearsal's. The Glue job tests run the jobs' real script on local PySpark behind moto's
+  Glue API (:mod:`dwh_tools.rehearsal.glue`).
 - moto hands AWS SDK responses to the interpreter with Python datetimes, which its own execution
   history then cannot serialise; responses are passed through JSON first, as AWS returns
   timestamps as text.
@@ -69,19 +71,9 @@ class FakeRedshiftData:
         raise AssertionError(f"unexpected Redshift Data call {action}")
 
 
-def glue_sync_via_moto(self, env, resource_runtime_part, normalised_parameters, state_credentials):
-    started = env.stack.pop()
-    glue = boto3.client("glue", region_name=REGION)
-    run = glue.get_job_run(JobName=normalised_parameters["JobName"], RunId=started["JobRunId"])
-    state = run["JobRun"]["JobRunState"]
-    if state not in ("SUCCEEDED", "RUNNING", "STARTING"):
-        raise RuntimeError(f"Glue job run ended {state}")
-    env.stack.append(json.loads(json.dumps(run["JobRun"], default=str)))
-
-
 @pytest.fixture
 def aws(monkeypatch):
-    patch_interpreter(monkeypatch, glue_sync=glue_sync_via_moto)
+    patch_interpreter(monkeypatch)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     from moto.moto_api import state_manager
 
@@ -269,3 +261,118 @@ def test_failing_redshift_statement_alerts_and_fails(aws, monkeypatch, pipeline_
     assert "RedshiftStatementFailed" in message
     # The statement's own error reaches the alert, not only the node's name.
     assert 'relation "staging.orders" does not exist' in message
+
+
+# --- Glue job runs that fail, on the jobs' real script ---------------------------------------
+
+JOB_PIPELINE = "fixture_all_kinds.yaml"
+TRANSIENT = "Failed to provision workers: insufficient capacity in the Availability Zone"
+
+
+@pytest.fixture
+def glue_on_spark(aws, tmp_path):
+    """Glue job runs executing their script from the scripts bucket on local PySpark, with the
+    buckets the execution input names; the scripts uploaded as the deploy uploads them."""
+    from dwh import config
+    from dwh_tools.rehearsal import glue
+
+    s3 = boto3.client("s3", region_name=REGION)
+    for bucket in ("scripts", "raw", "processed"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for script in sorted((config.REPO_ROOT / "include" / "glue").glob("*.py")):
+        s3.upload_file(str(script), "scripts", f"glue/{script.name}")
+    # The crawls only finish: the crawler would stop the run on a file that lacks a contract
+    # column before any job reads it, and what is under test is the job's own failure.
+    runs = glue.install(tmp_path / "mirror", run_crawler=False)
+    yield runs
+    glue.uninstall()
+
+
+def land(entity: str, ds: str, without: tuple[str, ...] = ()) -> None:
+    """Two rows of an entity's raw file in the raw bucket, ``without`` those columns."""
+    from olist_contract import DECIMAL, DOUBLE, ENTITIES, INT, TIMESTAMP
+
+    sample = {INT: "1", DOUBLE: "1.5", DECIMAL: "1.50", TIMESTAMP: "2024-02-28 10:00:00"}
+    e = ENTITIES[entity]
+    columns = [c for c in e.columns if c.name not in without]
+    rows = [[sample.get(c.type, f"{c.name}_{n}") for c in columns] for n in (1, 2)]
+    text = "\n".join(",".join(r) for r in [[c.name for c in columns], *rows]) + "\n"
+    key = f"{entity}/ingest_date={ds}/{e.file_name}"
+    boto3.client("s3", region_name=REGION).put_object(Bucket="raw", Key=key, Body=text.encode())
+
+
+def job_pipeline(fixture_include, layout: str, retries: dict | None = None):
+    """The fixture pipeline with its Glue jobs in Parallel branches, or only its customers chain,
+    whose Glue job is then a top-level state; ``retries`` replaces its retry settings."""
+    from dwh.graph import load_pipeline
+
+    p = load_pipeline(fixture_include / "pipelines" / JOB_PIPELINE, fixture_include)
+    if layout == "top level":
+        keep = ("crawl_raw", "clean_customers", "load_customers")
+        p = p.model_copy(update={"nodes": [n for n in p.nodes if n.id in keep]})
+    if retries:
+        r = p.defaults.retries.model_copy(update=retries)
+        p = p.model_copy(update={"defaults": p.defaults.model_copy(update={"retries": r})})
+    return p
+
+
+def runs_of(glue_runs, node_id: str) -> list:
+    return [r for r in glue_runs.runs() if r.job_name == f"{PREFIX}-{node_id}"]
+
+
+@pytest.mark.parametrize("layout", ["parallel branch", "top level"])
+def test_a_glue_job_failing_on_the_contract_is_not_retried(
+    glue_on_spark, monkeypatch, fixture_include, layout
+):
+    """A raw file without a column the contract requires: the job's run fails, and the machine
+    goes to the alert at once, with the run's error message; the file would fail every retry."""
+    pipeline = job_pipeline(fixture_include, layout)
+    assert pipeline.retries_for(pipeline.node_map["clean_customers"]).count > 0
+    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0))
+    resources = provision(pipeline)
+    land("customers", "2024-03-01", without=("customer_state",))
+    land("orders", "2024-03-01")
+
+    result = execute(pipeline, fixture_include, resources)
+
+    runs = runs_of(glue_on_spark, "clean_customers")
+    assert len(runs) == 1, "the run that failed on the contract was started again"
+    assert runs[0].state == "FAILED" and "contract violation" in runs[0].error
+    assert result["status"] == "FAILED"
+    assert result["flow"][-2:] == ["NotifyFailure", "PipelineFailed"]
+    (message,) = alerts(resources)
+    assert "GlueJobContractViolation" in message and "clean_customers" in message
+    assert "contract violation" in message and "customer_state" in message
+
+
+def test_other_glue_job_failures_are_retried_as_the_pipeline_says(
+    glue_on_spark, monkeypatch, fixture_include
+):
+    """A run that Glue fails for want of capacity is started again: as many times as the
+    pipeline's retries say, after its delay grown by the backoff rate up to the maximum delay."""
+    retries = {"count": 3, "delay_seconds": 10, "backoff_rate": 2.0, "max_delay_seconds": 25}
+    pipeline = job_pipeline(fixture_include, "parallel branch", retries)
+    waited = []
+
+    def wait(self, env, wait_seconds):
+        state = env.states.context_object.context_object_data["State"]["Name"]
+        waited.append((state, wait_seconds))
+
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    monkeypatch.setattr(wait_function.WaitFunction, "_wait_interval", wait)
+    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0))
+    resources = provision(pipeline)
+    land("customers", "2024-03-01")
+    land("orders", "2024-03-01")
+    glue_on_spark.fail_runs(f"{PREFIX}-clean_customers", TRANSIENT, times=10)
+
+    result = execute(pipeline, fixture_include, resources)
+
+    assert [r.error for r in runs_of(glue_on_spark, "clean_customers")] == [TRANSIENT] * 4
+    backoff = [s for name, s in waited if name == "clean_customers.job_backoff"]
+    assert backoff == [10, 20, 25]
+    assert result["status"] == "FAILED"
+    assert result["flow"][-2:] == ["NotifyFailure", "PipelineFailed"]
+    (message,) = alerts(resources)
+    assert "clean_customers" in message and TRANSIENT in message

@@ -2,7 +2,9 @@
 
 Only service integrations are used, no Lambda:
 
-- ``glue_job``     -> ``glue:startJobRun.sync`` (Step Functions waits for the run itself);
+- ``glue_job``     -> ``glue:startJobRun.sync`` (Step Functions waits for the run itself); a run
+  that failed on the data contract goes to the failure path at once, any other failure is
+  started again as the pipeline's retries say;
 - ``glue_crawler`` -> ``aws-sdk:glue:startCrawler`` then a bounded Wait/getCrawler polling loop;
 - ``load``/``sql`` -> ``aws-sdk:redshiftdata:batchExecuteStatement`` (one transaction) then a bounded
   Wait/describeStatement polling loop;
@@ -12,7 +14,8 @@ Only service integrations are used, no Lambda:
 
 Every node's first state is named by the node id and carries ``"Comment": "node:<id> kind:<kind>"``;
 its helper states are named ``<id>.<step>``. Every Task retries with exponential backoff and full
-jitter; failures are caught at the top level, published to the SNS alert topic, and end in a Fail.
+jitter, except a Glue job's start, whose failures are sorted first (see :meth:`_Builder.glue_job`);
+failures are caught at the top level, published to the SNS alert topic, and end in a Fail.
 
 The graph is laid out as a sequence of stages: chains of nodes that follow one another without
 branching form one branch, and the chains whose dependencies are all in earlier stages run side by
@@ -29,6 +32,8 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+
+from olist_contract import CONTRACT_VIOLATION
 
 from dwh import config, kinds
 from dwh.graph import Pipeline
@@ -162,6 +167,19 @@ def _goto(nxt: str) -> dict:
     return {"Next": nxt}
 
 
+def _contains(text: str) -> str:
+    """A StringMatches pattern matching any string that contains ``text``."""
+    return "*" + re.sub(r"([\\*])", r"\\\1", text) + "*"
+
+
+def retry_waits(retries) -> list[int]:
+    """Seconds before each retry: the delay, times the backoff rate per earlier retry, capped at
+    the maximum delay, as Step Functions' own Retry counts them (without its jitter)."""
+    rate = retries.backoff_rate if retries.exponential_backoff else 1.0
+    first = max(retries.delay_seconds, 1)
+    return [round(min(first * rate**k, retries.max_delay_seconds)) for k in range(retries.count)]
+
+
 # kind -> builder of its states from its definition (dwh.kinds): the _Builder methods below.
 STATES = kinds.Registry("stepfunctions")
 
@@ -199,24 +217,32 @@ class _Builder:
             }
         ]
 
-    def task(self, node, resource: str, parameters: dict, **extra) -> dict:
+    def task(
+        self, node, resource: str, parameters: dict, *, catch: list | None = None, **extra
+    ) -> dict:
+        """A Task with the node's timeout and retries, caught at the top level; ``catch`` (its
+        own Catch, in a branch too) replaces both the retries and the top-level Catch."""
         state = {"Type": "Task", "Resource": resource, "Parameters": parameters}
         state.update(extra)
         state["TimeoutSeconds"] = self.p.timeout_for(node) * 60
-        retry = self.retry(node)
+        retry = self.retry(node) if catch is None else []
         if retry:
             state["Retry"] = retry
-        if self.top_level:
+        if catch is not None:
+            state["Catch"] = catch
+        elif self.top_level:
             state["Catch"] = self.catch()
         return state
 
-    def fail(self, error: str, cause: str, detail_path: str | None = None) -> dict:
+    def fail(self, error: str, cause: str, detail_path: str | tuple[str, ...] = ()) -> dict:
         """A failure of the pipeline: a Fail state in a branch, the alert at the top level.
 
-        ``detail_path`` (a JSONPath into the state's input) appends the service's own error text
+        ``detail_path`` (JSONPaths into the state's input) appends the service's own error text
         to the cause, so the alert says why, not only where."""
-        if detail_path:
-            dynamic = f"States.Format('{_escape(cause)}: {{}}', {detail_path})"
+        paths = (detail_path,) if isinstance(detail_path, str) else detail_path
+        if paths:
+            text = f"{_escape(cause)}: " + " - ".join("{}" for _ in paths)
+            dynamic = f"States.Format('{text}', {', '.join(paths)})"
             if self.top_level:
                 return {
                     "Type": "Pass",
@@ -236,47 +262,56 @@ class _Builder:
 
     def retry_failed(self, node, first: str, step: str, failed: dict) -> dict:
         """States that run the node's start call again after the service reported a failure, as
-        often as the pipeline's retries say (the Task Retry covers only the API call itself).
-        Entered at ``<id>.<step>_retry``; after the last try, ``failed``."""
-        i, count = node.id, self.p.retries_for(node).count
+        often as the pipeline's retries say, after the waits they say (:func:`retry_waits`); the
+        Task Retry covers only the API call itself. Entered at ``<id>.<step>_retry``; after the
+        last try, ``failed``."""
+        i, r = node.id, self.p.retries_for(node)
         tries = f"$.{i}__{step}_tries"  # per node and step: a later node starts again from zero
-        if count == 0:
+        if r.count == 0:
             return {
                 f"{i}.{step}_retry": {"Type": "Pass", "Next": f"{i}.{step}_failed"},
                 f"{i}.{step}_failed": failed,
             }
-        r = self.p.retries_for(node)
-        return {
+        waits = retry_waits(r)
+        choices = [
+            {"Not": {"Variable": tries, "IsPresent": True}, "Next": f"{i}.{step}_first_retry"}
+        ]
+        states = {
             f"{i}.{step}_retry": {
                 "Type": "Choice",
-                "Choices": [
-                    {
-                        "Not": {"Variable": tries, "IsPresent": True},
-                        "Next": f"{i}.{step}_first_retry",
-                    },
-                    {
-                        "Variable": f"{tries}.n",
-                        "NumericLessThan": count,
-                        "Next": f"{i}.{step}_next_retry",
-                    },
-                ],
+                "Choices": choices,
                 "Default": f"{i}.{step}_failed",
             },
             f"{i}.{step}_first_retry": {
                 "Type": "Pass",
-                "Result": {"n": 1},
+                "Result": {"n": 1, "seconds": waits[0]},
                 "ResultPath": tries,
                 "Next": f"{i}.{step}_backoff",
             },
-            f"{i}.{step}_next_retry": {
+        }
+        if r.count > 1:
+            choices.append(
+                {
+                    "Variable": f"{tries}.n",
+                    "NumericLessThan": r.count,
+                    "Next": f"{i}.{step}_next_retry",
+                }
+            )
+            # The wait before retry n+1 is item n of the schedule (the first is item 0).
+            schedule = "States.Array(" + ", ".join(str(w) for w in waits) + ")"
+            states[f"{i}.{step}_next_retry"] = {
                 "Type": "Pass",
-                "Parameters": {"n.$": f"States.MathAdd({tries}.n, 1)"},
+                "Parameters": {
+                    "n.$": f"States.MathAdd({tries}.n, 1)",
+                    "seconds.$": f"States.ArrayGetItem({schedule}, {tries}.n)",
+                },
                 "ResultPath": tries,
                 "Next": f"{i}.{step}_backoff",
-            },
+            }
+        return states | {
             f"{i}.{step}_backoff": {
                 "Type": "Wait",
-                "Seconds": max(r.delay_seconds, 1),
+                "SecondsPath": f"{tries}.seconds",
                 "Next": first,
             },
             f"{i}.{step}_failed": failed,
@@ -306,7 +341,7 @@ class _Builder:
         i, at = node.id, f"$.{step}"
         keep = start["keep"]
         counted = {k: f"{at}.{k.removesuffix('.$')}" for k in keep if k.endswith(".$")}
-        failed = self.fail(verdict["error"], f"{i}: {verdict['cause']}", verdict.get("detail"))
+        failed = self.fail(verdict["error"], f"{i}: {verdict['cause']}", verdict.get("detail", ()))
         after_failure = f"{i}.{step}_retry"
         states = {}
         if "error_probe" in verdict:  # fetch the service's error text before deciding
@@ -413,21 +448,85 @@ class _Builder:
 
     @STATES.translates("glue_job")
     def glue_job(self, d: kinds.GlueJob, nxt: str) -> dict:
+        """The run, waited for (``.sync``), and what follows a failure.
+
+        A run that failed on the data contract (its ErrorMessage says ``contract violation``: a
+        missing required column, an undecidable format, an incompatible type) fails the node at
+        once with that message: the same file fails the same way however often it is read. Any
+        other failure, of the run or of the call, starts the run again as the pipeline's retries
+        say. A Retry matches error names only, and a run failed by its data and one failed for
+        want of capacity are both States.TaskFailed; only the Cause (the JobRun as JSON, with its
+        ErrorMessage) tells them apart. So the start has no Retry: every failure is caught and
+        sorted, and :meth:`retry_failed` starts the run again.
+        """
+        i, step = d.id, "job"
+        caught, run = f"$.{step}_error", f"$.{step}_run"
+        message = f"{run}.JobRun.ErrorMessage"
         args = {}
         for name, value in d.arguments().items():
             if isinstance(value, kinds.RunValue):
                 args[f"{name}.$"] = RUNTIME_VALUES[value.name]
             else:
                 args[name] = value
-        return {
-            d.id: self.task(
+        states = {
+            i: self.task(
                 d.node,
                 "arn:aws:states:::glue:startJobRun.sync",
                 {"JobName.$": _prefixed(d.resource), "Arguments": args},
+                catch=[
+                    {"ErrorEquals": ["States.ALL"], "ResultPath": caught, "Next": f"{i}.job_error"}
+                ],
                 ResultPath=None,
                 Next=nxt,
-            )
+            ),
+            # A run that ended FAILED (or TIMEOUT) is States.TaskFailed with the JobRun as Cause;
+            # a refused call is Glue.<exception> with a text Cause, not JSON.
+            f"{i}.job_error": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": f"{caught}.Error", "StringEquals": "States.TaskFailed"},
+                            {"Variable": f"{caught}.Cause", "IsPresent": True},
+                            {"Variable": f"{caught}.Cause", "StringMatches": "{*}"},
+                        ],
+                        "Next": f"{i}.job_run",
+                    }
+                ],
+                "Default": f"{i}.job_retry",
+            },
+            f"{i}.job_run": {
+                "Type": "Pass",
+                "Parameters": {"JobRun.$": f"States.StringToJson({caught}.Cause)"},
+                "ResultPath": run,
+                "Next": f"{i}.job_verdict",
+            },
+            f"{i}.job_verdict": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": message, "IsPresent": True},
+                            {"Variable": message, "IsString": True},
+                            {"Variable": message, "StringMatches": _contains(CONTRACT_VIOLATION)},
+                        ],
+                        "Next": f"{i}.job_rejected",
+                    }
+                ],
+                "Default": f"{i}.job_retry",
+            },
+            f"{i}.job_rejected": self.fail(
+                "GlueJobContractViolation",
+                f"{i}: the Glue job run failed on the data contract, not retried",
+                message,
+            ),
         }
+        # The caught error's own name cannot be raised again by a Fail state (States.* names are
+        # reserved): it goes into the cause, with the service's text.
+        failed = self.fail(
+            "GlueJobFailed", f"{i}: the Glue job failed", (f"{caught}.Error", f"{caught}.Cause")
+        )
+        return states | self.retry_failed(d.node, i, step, failed)
 
     @STATES.translates("glue_crawler")
     def glue_crawler(self, d: kinds.GlueCrawler, nxt: str) -> dict:

@@ -56,7 +56,8 @@ create table if not exists ops.glue_metrics (
     rows_out bigint not null,
     rows_quarantined bigint not null,
     rejected_by_rule varchar(4096),
-    rows_blank bigint not null default 0,
+    -- null in a record written before blank rows were counted: read as 0
+    rows_blank bigint,
     note varchar(64),
     -- how the file was written, as detected (encoding, delimiter, timestamp layouts): JSON
     formats varchar(4096)

@@ -144,6 +144,7 @@ variable "datasets" {
         { name = "freight", type = "DECIMAL" },
         { name = "average_order_value", type = "DECIMAL" },
         { name = "revenue_growth", type = "DECIMAL" },
+        { name = "is_complete", type = "BOOLEAN" },
       ]
     }
     executive_states = {

@@ -11,7 +11,8 @@ as ``COMPLETED`` where AWS says ``SUCCEEDED``, and has no GetCrawlerMetrics. :fu
   job's DefaultArguments merged with the run's Arguments (moto merges them as Glue does) plus
   ``--JOB_NAME``, every ``s3://`` argument rewritten to the mirror, then makes S3 equal to what
   Spark left in the mirror (new and changed files uploaded, files the job removed deleted);
-- GetJobRun reports RUNNING on the first poll, then SUCCEEDED, or FAILED with ErrorMessage;
+- GetJobRun reports RUNNING on the first poll, then SUCCEEDED, or FAILED with ErrorMessage
+  (:meth:`GlueOnSpark.fail_runs` makes the next runs of a job fail as Glue's platform fails one);
 - StartCrawler crawls the crawler's S3 targets with the local crawler; the crawler then reads
   RUNNING, STOPPING and READY on successive polls, with LastCrawl SUCCEEDED, or FAILED and the
   crawler's error naming entity, file and column;
@@ -91,6 +92,10 @@ def _md5(path: Path) -> str:
 
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+
+
+class _PlatformFailure(Exception):
+    """A run failed by Glue itself (:meth:`GlueOnSpark.fail_runs`); its text is the ErrorMessage."""
 
 
 def _is_data(name: str, value) -> bool:
@@ -357,6 +362,7 @@ class GlueOnSpark:
         self._crawled: dict[tuple[str, str], str] = {}  # (crawler, s3 uri) -> ETag crawled
         self._lock = threading.RLock()
         self._saved: list[tuple[object, str, object]] = []
+        self._failing: dict[str, list[str]] = {}  # job name -> ErrorMessage of its next runs
 
     # -- patching -------------------------------------------------------------------------
     def _patch(self, owner, name: str, value) -> None:
@@ -425,6 +431,12 @@ class GlueOnSpark:
     def runs(self) -> list[JobRunRecord]:
         return list(self._runs)
 
+    def fail_runs(self, job_name: str, error: str, times: int = 1) -> None:
+        """The next ``times`` runs of ``job_name`` end FAILED with ``error`` as their ErrorMessage
+        before the script starts, as Glue fails a run it could not give workers to: a failure
+        of the platform, not of the data, which a later run need not meet again."""
+        self._failing.setdefault(job_name, []).extend([error] * times)
+
     def crawls(self) -> list[CrawlRecord]:
         return list(self._crawls)
 
@@ -487,6 +499,8 @@ class GlueOnSpark:
             scopes: list[str] = []
             buckets = {_split(v)[0] for k, v in arguments.items() if _is_data(k, v)}
             try:
+                if self._failing.get(job.name):
+                    raise _PlatformFailure(self._failing[job.name].pop(0))
                 if not script_uri.startswith("s3://"):
                     raise ValueError(f"job {job.name}: ScriptLocation {script_uri!r} is not on S3")
                 script = self._fetch_scripts(
@@ -508,6 +522,8 @@ class GlueOnSpark:
                     finally:
                         _clear_spark_cache()
                 record.state = "SUCCEEDED"
+            except _PlatformFailure as exc:
+                record.state, record.error = "FAILED", str(exc)
             except Exception as exc:
                 record.state, record.error = "FAILED", _error_text(exc)
                 record.traceback = traceback.format_exc()

@@ -8,9 +8,11 @@ filled in here, and only that:
 - moto does not map the Step Functions SDK name ``redshiftdata`` to boto's ``redshift-data``.
 - moto hands SDK responses to the interpreter with Python datetimes, which its own history cannot
   serialise: responses pass through JSON first, as AWS returns timestamps as text.
-- moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state; the wait is replaced by polling the
-  run (which :mod:`.glue` executes on local PySpark) until it ends, failing the state as Step
-  Functions does when the run did not succeed.
+- moto 5.2.5 cannot finish a ``glue:startJobRun.sync`` state (its callback endpoint is None for
+  .sync, and the finished run's datetimes reach its history); moto's own poll of the run (which
+  :mod:`.glue` executes on local PySpark) is called in a loop instead, so a run that did not
+  succeed fails the state as moto and Step Functions fail it: States.TaskFailed, the JobRun as
+  JSON in the Cause.
 - moto evaluates a state's ``TimeoutSeconds`` only while its branch is running. When a Parallel
   branch fails just as a sibling enters a Task, the stopped sibling takes its own input as its
   timeout and the execution history can no longer be read (a TypeError in moto's serialiser).
@@ -31,6 +33,7 @@ from dwh_tools.rehearsal import seed
 REGION = seed.REGION
 # The statement the state machine's run sees fail once (see DuckRedshift.abort_once).
 TRANSIENT_FAILURE = r"^\s*copy staging\.orders\b"
+GLUE_SYNC_POLLS = 20  # GetJobRun reads of a .sync wait; a rehearsed run ends within two
 
 
 class JsonSafeClient:
@@ -51,18 +54,18 @@ class JsonSafeClient:
 
 
 def _glue_sync(self, env, resource_runtime_part, normalised_parameters, state_credentials):
-    import boto3
-
-    from dwh_tools.rehearsal import glue
-
-    started = env.stack.pop()
-    client = boto3.client("glue", region_name=REGION)
-    run = glue.finished_job_run(client, normalised_parameters["JobName"], started["JobRunId"])
-    if run["JobRunState"] != "SUCCEEDED":
-        raise RuntimeError(
-            f"Glue job run {run['JobRunState']}: {run.get('ErrorMessage', 'no error message')}"
-        )
-    env.stack.append(json.loads(json.dumps(run, default=str)))
+    # moto's own wait: GetJobRun until the run ends, and a run that did not succeed fails the
+    # state as on AWS (States.TaskFailed, the JobRun as JSON in the Cause). Only the loop around
+    # it and the JSON of a run that succeeded are this stand-in's.
+    resolve = self._sync_to_start_job_run(
+        env, resource_runtime_part, normalised_parameters, state_credentials
+    )
+    for _ in range(GLUE_SYNC_POLLS):
+        run = resolve()
+        if run is not None:
+            env.stack.append(json.loads(json.dumps(run, default=str)))
+            return
+    raise TimeoutError(f"Glue job {normalised_parameters['JobName']} still running")
 
 
 def patch_interpreter(patcher, glue_sync=_glue_sync) -> None:
