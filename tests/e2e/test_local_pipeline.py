@@ -245,3 +245,8 @@ def test_a_file_breaking_the_contract_fails_the_run_and_the_summary_names_the_co
     assert "ingest.entities.orders" in failed.splitlines()[-1]
     report = json.loads((home / "runs" / "ecommerce_dwh_2024-01-01.json").read_text())
     assert "order_status" in report["failures"]["crawl_raw"]["error"]
+    # Not retried: the same file would fail every try (the pipeline allows crawl_raw 2 retries).
+    lines = (home / "alerts" / "outbox.jsonl").read_text().splitlines()
+    outbox = [json.loads(line) for line in lines]
+    crawl = [r["event"] for r in outbox if r.get("task_id") == "crawl_raw"]
+    assert crawl == ["failure"]
