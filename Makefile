@@ -95,5 +95,7 @@ rehearse: venv ## the aws DAG and the state machine against moto, warehouses com
 
 bench: venv bench-parse bench-glue bench-marts bench-pipeline ## every benchmark
 
-clean: ## remove the local target's state ($$DWH_HOME) and caches
-	rm -rf $(DWH_HOME) .pytest_cache .ruff_cache
+# $$DWH_HOME may point anywhere: dwh_tools.clean removes it only when dwh created it (.dwh-home).
+clean: ## remove the local target's state ($$DWH_HOME, when dwh created it) and caches
+	rm -rf .pytest_cache .ruff_cache
+	$(or $(wildcard $(PY)),$(PYTHON)) -m dwh_tools.clean

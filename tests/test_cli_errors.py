@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from dwh import config
-from dwh_tools import cli, landing
+from dwh_tools import cli, landing, runner
+from dwh_tools.errors import UserError
 
 DS = "2024-01-01"
 
@@ -115,3 +116,16 @@ def test_the_command_itself_prints_one_line_and_exits_2(tmp_path):
     )
     assert run.returncode == 2
     assert run.stderr == f"dwh: error: {tmp_path / 'nope'}: no such folder\n"
+
+
+@pytest.mark.parametrize("ds", ["../x", "2024-01-01/../../y"])
+def test_the_ui_and_run_landing_refuses_a_path_as_logical_date(home, capsys, ds):
+    # `dwh ui --ds` and `dwh run` both land through runner.land_input, sample data included.
+    sentinel = home / "lake" / "x"
+    sentinel.parent.mkdir(parents=True)
+    sentinel.write_text("mine")
+    with pytest.raises(UserError, match="is not a date written YYYY-MM-DD"):
+        runner.land_input(ds, 0.01, None, 42, 0.0)
+    assert sentinel.read_text() == "mine"
+    assert not (home / "lake" / "raw").exists()
+    assert not (home / "sample_data.json").exists()

@@ -157,3 +157,60 @@ def test_a_folder_that_cannot_be_landed_is_a_user_error(tmp_path):
     (tmp_path / "notes" / "readme.txt").write_text("x")
     with pytest.raises(UserError, match=r"no \.csv files"):
         land(tmp_path / "notes", tmp_path / "raw", DS)
+
+
+@pytest.mark.parametrize(
+    ("ds", "points_at"),
+    [
+        ("../x", "lake/raw/customers/ingest_date=../x"),
+        ("2024-01-01/../../y", "lake/raw/y"),
+        ("2024-01-01/../../../../y", "y"),  # outside the lake
+        ("2024-02-30", None),
+        ("", None),
+    ],
+)
+def test_a_logical_date_that_is_not_a_real_date_is_refused_and_nothing_is_touched(
+    folder, tmp_path, ds, points_at
+):
+    raw = tmp_path / "lake" / "raw"
+    # An earlier landing: with it, a date holding ".." walks up from raw/customers.
+    earlier = raw / "customers" / "ingest_date=2024-01-01" / ENTITIES["customers"].file_name
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text("earlier")
+    if points_at:  # what removing and recreating the date's folder would have destroyed
+        sentinel = tmp_path / points_at / "keep.txt"
+        sentinel.parent.mkdir(parents=True)
+        sentinel.write_text("mine")
+    (folder / ENTITIES["customers"].file_name).write_text(header_of("customers"))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(UserError, match="is not a (real )?date") as caught:
+        land(folder, raw, ds)
+    assert "\n" not in str(caught.value)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert earlier.read_text() == "earlier"
+    if points_at:
+        assert sentinel.read_text() == "mine"
+
+
+def test_an_entity_folder_linked_outside_the_raw_area_is_refused_and_left_alone(folder, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / f"ingest_date={DS}").mkdir(parents=True)
+    (elsewhere / f"ingest_date={DS}" / "keep.txt").write_text("mine")
+    (raw / "customers").symlink_to(elsewhere, target_is_directory=True)
+    (folder / ENTITIES["customers"].file_name).write_text(header_of("customers"))
+    with pytest.raises(UserError, match="outside the raw area"):
+        land(folder, raw, DS)
+    assert (elsewhere / f"ingest_date={DS}" / "keep.txt").read_text() == "mine"
+
+
+def test_a_symlinked_csv_is_refused_naming_it_and_nothing_lands(folder, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(header_of("customers"))
+    (folder / ENTITIES["customers"].file_name).symlink_to(secret)
+    (folder / ENTITIES["orders"].file_name).write_text(header_of("orders"))
+    raw = tmp_path / "raw"
+    with pytest.raises(UserError, match="olist_customers_dataset.csv: a symbolic link"):
+        land(folder, raw, DS)
+    assert not raw.exists()

@@ -7,6 +7,8 @@ name, since the crawler and the Glue job find an entity's file by that name.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -110,6 +112,33 @@ def identify(path: Path) -> tuple[Entity, bool]:
     )
 
 
+def check_ds(ds: str) -> str:
+    """The logical date, refused unless a real calendar date written YYYY-MM-DD.
+
+    It names a folder (``ingest_date=<ds>``) that is removed and recreated, so anything else
+    (``../x``) could point outside the raw area.
+    """
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ds):
+        raise UserError(f"logical date {ds!r} is not a date written YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(ds)
+    except ValueError as exc:
+        raise UserError(f"logical date {ds!r} is not a real date ({exc})") from None
+    return ds
+
+
+def _target(raw_root: Path, entity: Entity, ds: str) -> Path:
+    """raw/<entity>/ingest_date=<ds>, refused when it resolves outside the raw area (a link)."""
+    target = Path(raw_root) / entity.name / f"ingest_date={ds}"
+    root = Path(raw_root).resolve()
+    resolved = target.resolve()
+    if resolved == root or not resolved.is_relative_to(root):
+        raise UserError(
+            f"{target}: resolves to {resolved}, outside the raw area {root}; nothing landed"
+        )
+    return target
+
+
 def _rows(path: Path) -> int:
     with path.open("rb") as fh:
         # Physical lines minus the header: quoted line breaks make this an upper bound;
@@ -124,12 +153,21 @@ def land(src: Path, raw_root: Path, ds: str) -> Landing:
     cannot be, or two files of one entity, and nothing lands. Re-landing a date replaces that
     date's files of the entities landed.
     """
+    check_ds(ds)
     src = Path(src)
     if not src.exists():
         raise UserError(f"{src}: no such folder")
     if not src.is_dir():
         raise UserError(f"{src}: not a folder (give the folder that holds the CSV files)")
-    files = sorted(p for p in src.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    entries = sorted(p for p in src.iterdir() if p.suffix.lower() == ".csv")
+    # A link would copy whatever it points at (any file the user can read) into the lake.
+    links = [p.name for p in entries if p.is_symlink()]
+    if links:
+        raise UserError(
+            f"{src}: nothing landed: {', '.join(links)}: a symbolic link; "
+            "copy the file itself into the folder"
+        )
+    files = [p for p in entries if p.is_file()]
     if not files:
         raise UserError(f"{src}: no .csv files to land")
     problems: list[str] = []
@@ -150,11 +188,11 @@ def land(src: Path, raw_root: Path, ds: str) -> Landing:
             names = ", ".join(sorted(e.file_name for e in ENTITIES.values()))
             problems.append(f"Olist's file names: {names}")
         raise UserError(f"{src}: nothing landed: " + "; ".join(problems))
+    chosen = sorted((group[0] for group in taken.values()), key=lambda t: t[0].name)
+    # Every target is checked before the first one is removed: refused means untouched.
+    targets = [_target(raw_root, entity, ds) for _, entity, _ in chosen]
     landed = []
-    for path, entity, by_header in sorted(
-        (group[0] for group in taken.values()), key=lambda t: t[0].name
-    ):
-        target = Path(raw_root) / entity.name / f"ingest_date={ds}"
+    for (path, entity, by_header), target in zip(chosen, targets, strict=True):
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)

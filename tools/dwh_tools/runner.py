@@ -91,10 +91,11 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
 
 def land_input(ds: str, scale: float, data: Path | None, seed: int, defect_rate: float) -> dict:
     """Put the logical date's raw files in place; returns rows per entity landed."""
+    from dwh_tools.landing import check_ds, land
+
+    check_ds(ds)  # the date names the folders written (and replaced) under raw/
     raw = config.lake("raw")
     if data is not None:
-        from dwh_tools.landing import land
-
         return land(data, raw, ds)
     state_file = config.dwh_home() / "sample_data.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
@@ -169,6 +170,9 @@ def main(args) -> int:
     check_pipeline(args.pipeline, env)
     t0 = time.monotonic()
     print(f"dwh run: pipeline {args.pipeline}, logical date {ds}, DWH_HOME={home}")
+    from dwh_tools.clean import mark
+
+    mark(home)  # `make clean` removes only a $DWH_HOME so marked
     source = (
         f"your files in {args.data}" if args.data else f"generated sample data (scale {args.scale})"
     )

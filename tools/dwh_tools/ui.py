@@ -14,7 +14,8 @@ Choices made for one laptop:
 - Cron schedules are off (``[scheduler] use_job_schedule``): only the first logical date has
   input, so the scheduler would otherwise start today's run on nothing. Triggered runs run.
 - Simple auth manager, user ``admin`` (role admin), with the password Airflow generates into
-  $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated; ``--no-login`` makes everyone admin.
+  $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated (owner-only, 0600); ``--no-login``
+  makes everyone admin, so it is refused unless the api-server listens on loopback only.
 - The api-server listens on 127.0.0.1 only, unless ``--host`` says otherwise.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import ipaddress
 import json
 import os
 import secrets
@@ -37,7 +39,9 @@ from pathlib import Path
 import psutil
 
 from dwh import config
-from dwh_tools import runner
+from dwh_tools import cli, runner
+from dwh_tools.clean import mark
+from dwh_tools.errors import UserError
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USER = "admin"
@@ -118,6 +122,7 @@ class LocalAirflow:
 
     def start(self) -> LocalAirflow:
         runner.ensure_metadata_db(self.env)
+        prepare_password_file(self.password_file)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in COMPONENTS:
             log = self.log_path(name).open("w")
@@ -252,6 +257,26 @@ class LocalAirflow:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def prepare_password_file(path: Path) -> None:
+    """Create the login's password file owner-only (0600) before Airflow writes into it.
+
+    Airflow appends to the file it finds and otherwise creates it with the umask's mode,
+    readable by every local user.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)  # one an earlier start left readable by others
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False
+
+
 def _ignore_signals() -> dict:
     if threading.current_thread() is not threading.main_thread():
         return {}
@@ -307,10 +332,14 @@ def banner(airflow: LocalAirflow, ds: str | None) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m dwh_tools.ui", description=__doc__.split("\n")[0])
+    p = cli._Parser(prog="dwh ui", description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=8080, help="api-server port (default 8080)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--ds", help="logical date to land input for (default: the first one)")
+    p.add_argument(
+        "--ds",
+        type=cli.logical_date,
+        help="logical date YYYY-MM-DD to land input for (default: the first one)",
+    )
     p.add_argument("--scale", type=float, default=SCALE, help="sample data scale (1 = Olist size)")
     p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
     p.add_argument("--no-land", action="store_true", help="do not land any input")
@@ -325,11 +354,17 @@ def _interrupt(*_) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.no_login and not is_loopback(args.host):
+        # Without a login anyone who reaches the address is admin and can run any DAG.
+        raise UserError(
+            f"--no-login needs a loopback --host (127.0.0.1, ::1, localhost), not {args.host}"
+        )
     # Ctrl-C even when started with SIGINT ignored (a background job); SIGTERM (a supervisor,
     # `kill`) stops the components the same way.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     airflow = LocalAirflow(args.port, args.host, schedule=args.schedule, login=not args.no_login)
+    mark(config.dwh_home())  # `make clean` removes only a $DWH_HOME so marked
     ds = None
     if not args.no_land:
         ds = args.ds or first_logical_date(airflow.env)
@@ -362,4 +397,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Through `dwh`, so a mistake in the options or the input is one line, as for `dwh ui`.
+    raise SystemExit(cli.main(["ui", *sys.argv[1:]]))
