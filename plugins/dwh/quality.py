@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 RUN = "'{{ run_id }}'"
+MAX_BATCH_STATEMENTS = 40  # Redshift Data API BatchExecuteStatement
 DS = "'{{ ds }}'"
 
 
@@ -132,16 +133,22 @@ def check_statements(node_id: str, checks: Sequence) -> list[str]:
             "insert into ops.table_counts (ingest_date, table_name, row_count, counted_at) "
             f"select {DS}, {_lit(table)}, count(*), getdate() from {table}"
         )
+    rows = []
     for c in checks:
         query, threshold = _observed(c)
-        statements.append(
-            "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, "
-            "check_type, table_name, observed, threshold, status, severity, checked_at) "
+        rows.append(
             f"select {RUN}, {DS}, {_lit(node_id)}, {_lit(c.name)}, {_lit(c.type)}, "
             f"{_lit(c.table or c.entity or '')}, q.observed, {threshold}, "
             f"case when q.observed <= {threshold} then 'pass' else 'fail' end, "
             f"{_lit(c.severity)}, getdate() from ({query}) as q"
         )
+    # One INSERT for every check: the Data API's BatchExecuteStatement takes at most
+    # MAX_BATCH_STATEMENTS statements, and a gate with three checks per entity has dozens.
+    statements.append(
+        "insert into ops.quality_results (run_id, ingest_date, node_id, check_name, "
+        "check_type, table_name, observed, threshold, status, severity, checked_at) "
+        + " union all ".join(rows)
+    )
     return statements
 
 

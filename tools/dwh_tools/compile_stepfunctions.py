@@ -37,6 +37,7 @@ from olist_contract import CONTRACT_VIOLATION
 
 from dwh import config, kinds
 from dwh.graph import Pipeline
+from dwh.quality import MAX_BATCH_STATEMENTS
 
 HEADER_KEY = "Comment"
 POLL_SECONDS = 30
@@ -409,6 +410,11 @@ class _Builder:
             api = "executeStatement"
             params.update(_sql_parameter(statements[0]))
         else:
+            if len(statements) > MAX_BATCH_STATEMENTS:
+                raise StepFunctionsCompileError(
+                    f"node {node.id!r}: {len(statements)} statements, but the Redshift Data API "
+                    f"runs at most {MAX_BATCH_STATEMENTS} as one transaction; split the node"
+                )
             api = "batchExecuteStatement"
             params.update(_sqls_parameter(statements))
         status = f"$.{step}_status.Status"
