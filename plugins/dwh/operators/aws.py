@@ -16,6 +16,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from olist_contract import CONTRACT_VIOLATION
 
 from dwh import kinds
+from dwh.redaction import redact_text, redacting_logger
 
 REDSHIFT_CONN_ID = "redshift_default"
 SLACK_CONN_ID = "slack_alerts"
@@ -113,6 +114,14 @@ RUN_VALUE_TEMPLATES = {
 }
 
 
+def slack_hook(conn_id: str):
+    """The Slack webhook hook, its client logging through a redacting logger: the client logs
+    the webhook URL, which is the secret, when it retries a post."""
+    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+    return SlackWebhookHook(slack_webhook_conn_id=conn_id, logger=redacting_logger("dwh.slack"))
+
+
 class NotifyOperator(BaseOperator):
     """Send a notify node's message on exactly its channels: the SNS alert topic, Slack."""
 
@@ -127,6 +136,7 @@ class NotifyOperator(BaseOperator):
         self.target_arn = var("alert_topic_arn")
 
     def execute(self, context) -> None:
+        self.message, self.subject = redact_text(self.message), redact_text(self.subject)
         if "sns" in self.channels:
             from airflow.providers.amazon.aws.hooks.sns import SnsHook
 
@@ -134,9 +144,7 @@ class NotifyOperator(BaseOperator):
                 target_arn=self.target_arn, message=self.message, subject=self.subject
             )
         if "slack" in self.channels:
-            from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
-
-            SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=self.message)
+            slack_hook(SLACK_CONN_ID).send(text=self.message)
 
 
 class ContractAwareGlueJobOperator(GlueJobOperator):
@@ -236,6 +244,19 @@ def notify(d: kinds.Notify, **kw):
     return NotifyOperator(message=d.message, subject=d.subject, channels=d.channels, **kw)
 
 
+class RedactingNotifier:
+    """Mixin of a notifier whose rendered text is redacted before it is sent: the failure text
+    carries the exception's message, which can carry a secret (dwh.redaction)."""
+
+    REDACTED_FIELDS = ("message", "subject", "text")
+
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        super().render_template_fields(context, jinja_env)
+        for field in self.REDACTED_FIELDS:
+            if field in self.template_fields:
+                setattr(self, field, redact_text(getattr(self, field)))
+
+
 def failure_notifiers(channels: list[str], event: str) -> list:
     """Task callbacks of the aws target for a failure or retry, on exactly these channels."""
     text = (
@@ -246,11 +267,25 @@ def failure_notifiers(channels: list[str], event: str) -> list:
     if "sns" in channels:
         from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
+        class RedactingSnsNotifier(RedactingNotifier, SnsNotifier):
+            pass
+
         notifiers.append(
-            SnsNotifier(target_arn=var("alert_topic_arn"), message=text, subject=f"dwh {event}")
+            RedactingSnsNotifier(
+                target_arn=var("alert_topic_arn"), message=text, subject=f"dwh {event}"
+            )
         )
     if "slack" in channels:
         from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
-        notifiers.append(SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text))
+        class RedactingSlackNotifier(RedactingNotifier, SlackWebhookNotifier):
+            @property
+            def hook(self):
+                return slack_hook(self.slack_webhook_conn_id)
+
+            def notify(self, context):  # the provider's logs the webhook URL after sending
+                response = self.hook.send(text=self.text)
+                self.log.info("Slack alert sent: HTTP %s", response.status_code)
+
+        notifiers.append(RedactingSlackNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=text))
     return notifiers

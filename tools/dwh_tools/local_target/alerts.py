@@ -14,10 +14,12 @@ import json
 import logging
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from airflow.sdk import BaseNotifier
 
 from dwh import config
+from dwh.redaction import redact_record, redact_text, redacting_logger
 from dwh_tools.local_target.failures import RUN_LOG_ENV, error_text, what_to_do
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,10 @@ SLACK_CONN_ID = "slack_alerts"
 
 
 def write_outbox(record: dict, path: Path | None = None) -> Path:
+    """Append one record to the outbox, its text redacted (dwh.redaction)."""
     path = path or config.outbox_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **record}
+    record = {"at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **redact_record(record)}
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record, default=str) + "\n")
     return path
@@ -48,8 +51,16 @@ def slack_configured() -> bool:
 
 def post_slack(text: str) -> None:
     from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+    from airflow.sdk import Connection
+    from airflow.sdk.log import mask_secret
 
-    SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID).send(text=text)
+    # The webhook URL is the secret. The Slack client logs it whole when it retries a post, and
+    # an HTTP error can name its path alone: Airflow's masker must know both before the post.
+    url = Connection.get(SLACK_CONN_ID).password or ""
+    mask_secret(url)
+    mask_secret(urlsplit(url).path)
+    logger = redacting_logger("dwh.alerts.slack")
+    SlackWebhookHook(slack_webhook_conn_id=SLACK_CONN_ID, logger=logger).send(text=text)
 
 
 def format_text(record: dict) -> str:
@@ -72,16 +83,19 @@ def deliver(record: dict, channels: list[str]) -> None:
     """Send one alert on exactly its channels. Locally ``sns`` is delivered to the outbox (the
     topic's stand-in), and every message sent is recorded there with the channels it went to;
     ``slack`` is also posted to the webhook when configured. Slack problems never mask the
-    original failure."""
+    original failure. Every text sent or recorded is redacted first: an exception's message can
+    carry a secret (dwh.redaction)."""
     if not channels:
         return
+    record = redact_record(record)
     write_outbox({**record, "channels": list(channels)})
     if "slack" in channels and slack_configured():
         try:
             post_slack(format_text(record))
         except Exception as exc:
-            log.warning("Slack alert not delivered: %s", exc)
-            write_outbox({**record, "event": "slack_delivery_failed", "error": str(exc)})
+            error = redact_text(str(exc))
+            log.warning("Slack alert not delivered: %s", error)
+            write_outbox({**record, "event": "slack_delivery_failed", "error": error})
 
 
 def record_from_context(event: str, context) -> dict:
