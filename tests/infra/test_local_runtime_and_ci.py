@@ -1,6 +1,7 @@
 """docker-compose.yaml, the Dockerfiles and the GitHub workflows, checked as files (Docker and
 GitHub do not run here): pinned versions, the folders mounted where MWAA has them, the
-environment the dwh package reads, OIDC deploys per environment."""
+environment the dwh package reads, a UI on loopback behind a login with no AWS identity, OIDC
+deploys per environment."""
 
 from __future__ import annotations
 
@@ -54,21 +55,65 @@ def test_compose_mounts_the_folders_where_mwaa_has_them(compose):
         assert "./include:/opt/airflow/dags/include" in volumes, name  # dags/include/ on MWAA
         assert "./plugins:/opt/airflow/plugins" in volumes, name
         assert "./tools:/opt/airflow/tools:ro" in volumes, name  # the local target and tooling
-        assert "${HOME}/.aws:/home/airflow/.aws:ro" in volumes, name
         env = service["environment"]
         assert env["DWH_INCLUDE_DIR"] == "/opt/airflow/dags/include"
         assert env["PYTHONPATH"] == "/opt/airflow/tools:/opt/airflow/dags/include/glue"
 
 
-def test_compose_defaults_to_the_local_target_and_passes_aws_settings_through(compose):
+def test_compose_runs_the_local_target_only(compose):
     for service in airflow_services(compose).values():
         env = service["environment"]
-        assert env["DWH_TARGET"] == "${DWH_TARGET:-local}"
-        assert env["AWS_PROFILE"] == "${AWS_PROFILE:-}"
+        assert env["DWH_TARGET"] == "local"
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
         # One signing key for every component, read from the volume airflow-init fills.
         assert env["AIRFLOW__API_AUTH__JWT_SECRET_CMD"] == "cat /opt/airflow/secrets/jwt_secret"
+
+
+def _published_ports(service: dict) -> list[tuple[str, str]]:
+    """(host address, port spec) of each published port, short or long syntax."""
+    ports = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            ports.append((str(port.get("host_ip", "")), str(port.get("published", ""))))
+        else:
+            parts = str(port).rsplit(":", 2)
+            ports.append((parts[0] if len(parts) == 3 else "", str(port)))
+    return ports
+
+
+def test_compose_publishes_the_ui_on_loopback_only(compose):
+    published = {name: _published_ports(service) for name, service in compose["services"].items()}
+    assert published["airflow-apiserver"] == [("127.0.0.1", "127.0.0.1:8080:8080")]
+    for name, ports in published.items():
+        for host, spec in ports:
+            assert host == "127.0.0.1", f"{name} publishes {spec} on every interface"
+
+
+def test_compose_ui_needs_a_login_with_a_generated_password(compose):
+    for name, service in airflow_services(compose).items():
+        env = service["environment"]
+        assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS" not in env, name
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".SimpleAuthManager"), name
+        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin", name
+        # Generated into the mounted $DWH_HOME (.dwh/ on the host), where the user can read it.
+        passwords = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
+        assert passwords.startswith(env["DWH_HOME"] + "/"), name
+    init = "\n".join(compose["services"]["airflow-init"]["command"])
+    assert f"chmod 600 {passwords}" in init  # owner-only before Airflow writes into it
+
+
+def test_compose_hands_no_aws_identity_to_the_containers(compose):
+    text = (REPO_ROOT / "docker-compose.yaml").read_text()
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.get("source", "") if isinstance(volume, dict) else volume.split(":")[0]
+            assert ".aws" not in source, f"{name} mounts {source}"
+        env = service.get("environment", {})
+        aws = [k for k in env if k.startswith("AWS_") or k.startswith("AIRFLOW__SECRETS__")]
+        assert aws == [], f"{name} passes {aws} through"
+    assert "DWH_TARGET=aws" not in text  # no instructions to run the aws target from compose
+    assert "~/.aws" not in text
 
 
 def test_compose_paths_match_what_the_startup_script_sets_on_mwaa(compose):
