@@ -1,4 +1,5 @@
-"""The deploy command end to end against moto's S3 (versioned buckets).
+"""The deploy command end to end against moto's S3 (versioned buckets), on a git repository
+built in tmp_path: only what git tracks ships.
 
 moto 5.2.5 does not implement MWAA (GetEnvironment and UpdateEnvironment answer 404 "Not yet
 implemented"), so the MWAA client is a real botocore client under botocore.stub.Stubber: every
@@ -9,6 +10,8 @@ second UpdateEnvironment, say) fails the test.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -68,6 +71,12 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
 @pytest.fixture
 def repo(tmp_path) -> Path:
     root = tmp_path / "repo"
@@ -85,6 +94,8 @@ def repo(tmp_path) -> Path:
     (root / "plugins" / "dwh" / "__pycache__" / "config.cpython-312.pyc").write_bytes(b"\0")
     write(root / "requirements.txt", "apache-airflow-providers-slack==9.11.1\n")
     write(root / "infra" / "mwaa" / "startup.sh", "#!/usr/bin/env bash\nexport A=1\n")
+    git(root, "init", "--quiet")
+    git(root, "add", "--all")  # the index is what `git ls-files` lists: no commit needed
     return root
 
 
@@ -286,6 +297,7 @@ def test_a_plugins_zip_with_a_wrong_layout_is_refused_before_anything_is_written
 def test_tests_inside_plugins_are_refused_when_building(repo, s3, mwaa):
     client, _ = mwaa
     write(repo / "plugins" / "dwh" / "tests" / "test_x.py", "")
+    git(repo, "add", "plugins")
     with pytest.raises(deploy.DeployError, match=r"it holds tests \(dwh/tests/test_x.py\)"):
         run(repo, s3, client)
 
@@ -346,6 +358,8 @@ def test_main_takes_names_from_the_environment_and_dry_runs(repo, s3, mwaa, monk
     monkeypatch.setenv("DWH_MWAA_ENVIRONMENT", ENVIRONMENT)
     assert deploy.main(["--dry-run", "--repo-root", str(repo)]) == 0
     out = capsys.readouterr().out
+    assert "would ship 14 files tracked by git:\n  plugins/.airflowignore -> s3://" in out
+    assert f"  dags/ecommerce_dwh.py -> s3://{MWAA_BUCKET}/dags/ecommerce_dwh.py\n" in out
     assert "plan: 12 to upload, 0 to delete, 0 unchanged, environment update planned" in out
     assert keys(s3, MWAA_BUCKET) == set()
 
@@ -400,3 +414,161 @@ def test_terraform_bootstrap_refuses_tests_in_plugins(apply_module, repo):
                 "startup_script_file": repo / "infra" / "mwaa" / "startup.sh",
             },
         )
+
+
+# --- only what git tracks ships ------------------------------------------------------------------
+
+
+def shipped(s3) -> set[str]:
+    return keys(s3, MWAA_BUCKET) | keys(s3, SCRIPTS_BUCKET)
+
+
+def test_untracked_files_do_not_ship_and_are_named(repo, s3, mwaa):
+    client, stubber = mwaa
+    write(repo / "dags" / "scratch_dag.py", "# not committed\n")
+    write(repo / "include" / "sql" / "dw" / "draft.sql", "select 3;\n")
+    write(repo / "include" / "glue" / "wip_job.py", "# not committed\n")
+    write(repo / "dags" / ".env", "AWS_SECRET_ACCESS_KEY=do-not-ship\n")  # untracked dotfile
+    expect_get(stubber)
+    expect_update(stubber)
+    lines: list[str] = []
+    run(repo, s3, client, lines)
+
+    assert "dags/scratch_dag.py" not in keys(s3, MWAA_BUCKET)
+    assert "dags/include/sql/dw/draft.sql" not in keys(s3, MWAA_BUCKET)
+    assert "dags/include/glue/wip_job.py" not in keys(s3, MWAA_BUCKET)
+    assert "glue/wip_job.py" not in keys(s3, SCRIPTS_BUCKET)
+    assert "dags/.env" not in keys(s3, MWAA_BUCKET)
+    assert "dags/ecommerce_dwh.py" in keys(s3, MWAA_BUCKET)  # tracked files still ship
+    for name in ("dags/.env", "dags/scratch_dag.py", "include/sql/dw/draft.sql"):
+        assert f"not shipped, not tracked by git: {name}" in lines
+
+
+def test_a_tracked_dotfile_is_refused_by_name_before_anything_is_written(repo, s3, mwaa):
+    client, _ = mwaa  # no MWAA call either
+    write(repo / "dags" / ".env", "AWS_SECRET_ACCESS_KEY=do-not-ship\n")
+    write(repo / "include" / "sql" / ".cache" / "notes.sql", "select 4;\n")
+    git(repo, "add", "--force", "dags/.env", "include/sql/.cache/notes.sql")
+    with pytest.raises(deploy.DeployError) as error:
+        run(repo, s3, client)
+    message = str(error.value)
+    assert message.startswith("refusing to deploy: dags/.env is a dotfile")
+    assert "include/sql/.cache/notes.sql is a dotfile" in message
+    assert "git rm --cached" in message
+    assert shipped(s3) == set()
+
+
+@pytest.mark.parametrize(
+    ("make_link", "named"),
+    [
+        (
+            lambda root: os.symlink("../../secret.txt", root / "dags" / "linked.py"),
+            "dags/linked.py",
+        ),
+        (lambda root: os.symlink("/etc", root / "include" / "sql" / "etc"), "include/sql/etc"),
+    ],
+    ids=["file", "folder"],
+)
+def test_a_tracked_symlink_is_refused_by_name(repo, s3, mwaa, tmp_path, make_link, named):
+    client, _ = mwaa
+    write(tmp_path / "secret.txt", "outside the repository\n")
+    make_link(repo)
+    git(repo, "add", named)
+    with pytest.raises(deploy.DeployError) as error:
+        run(repo, s3, client)
+    assert str(error.value) == (
+        f"refusing to deploy: {named} is a symbolic link; replace it by the file it points to"
+    )
+    assert shipped(s3) == set()
+
+
+def test_a_shipped_folder_replaced_by_a_symlink_is_refused(repo, s3, mwaa, tmp_path):
+    client, _ = mwaa
+    outside = tmp_path / "elsewhere"
+    (repo / "include" / "pipelines").rename(outside)
+    os.symlink(outside, repo / "include" / "pipelines")
+    with pytest.raises(deploy.DeployError, match="include/pipelines is a symbolic link"):
+        run(repo, s3, client)
+    assert shipped(s3) == set()
+
+
+def test_an_untracked_symlink_does_not_ship(repo, s3, mwaa, tmp_path):
+    client, stubber = mwaa
+    write(tmp_path / "secret.txt", "outside the repository\n")
+    os.symlink(tmp_path / "secret.txt", repo / "dags" / "linked.py")
+    expect_get(stubber)
+    expect_update(stubber)
+    run(repo, s3, client)
+    assert "dags/linked.py" not in keys(s3, MWAA_BUCKET)
+
+
+def test_plugins_zip_holds_only_tracked_files(repo, s3, mwaa):
+    write(repo / "plugins" / "dwh" / "scratch.py", "DEBUG = True\n")
+    write(repo / "plugins" / "notes.txt", "untracked\n")
+    names = zipfile.ZipFile(io.BytesIO(deploy.build_plugins_zip(repo / "plugins"))).namelist()
+    assert sorted(names) == [".airflowignore", "dwh/__init__.py", "dwh/config.py"]
+    assert deploy.plugin_files(repo / "plugins") == sorted(names)
+
+
+def test_an_untracked_requirements_file_is_refused(repo, s3, mwaa):
+    client, _ = mwaa
+    git(repo, "rm", "--cached", "--quiet", "requirements.txt")
+    with pytest.raises(deploy.DeployError) as error:
+        run(repo, s3, client)
+    assert str(error.value) == (
+        "refusing to deploy: requirements.txt is not tracked by git; commit it "
+        "(git add requirements.txt)"
+    )
+
+
+def test_outside_a_git_checkout_the_deploy_refuses(repo, s3, mwaa, tmp_path):
+    client, _ = mwaa
+    copy = tmp_path / "export"
+    subprocess.run(["cp", "-r", str(repo), str(copy)], check=True)
+    subprocess.run(["rm", "-rf", str(copy / ".git")], check=True)
+    with pytest.raises(deploy.DeployError) as error:
+        run(copy, s3, client)
+    message = str(error.value)
+    assert message.startswith(f"{copy} is not a git checkout (fatal: not a git repository")
+    assert "dwh deploy ships only the files git tracks" in message
+    assert shipped(s3) == set()
+
+
+def test_a_folder_inside_another_checkout_is_refused(repo, s3, mwaa):
+    client, _ = mwaa
+    inner = repo / "vendor" / "copy"
+    write(inner / "dags" / "x.py", "")
+    with pytest.raises(deploy.DeployError, match=r"is not the top folder of a git checkout"):
+        run(inner, s3, client)
+
+
+def test_dry_run_lists_every_file_that_would_ship_and_where(repo, s3, mwaa):
+    client, stubber = mwaa
+    running = running_versions(first_deploy(repo, s3, mwaa))
+    write(repo / "dags" / "scratch_dag.py", "# not committed\n")
+    expect_get(stubber, versions=running)
+    lines: list[str] = []
+    run(repo, s3, client, lines, dry_run=True)
+
+    mwaa_bucket, scripts = f"s3://{MWAA_BUCKET}", f"s3://{SCRIPTS_BUCKET}"
+    listing = [
+        f"  plugins/.airflowignore -> {mwaa_bucket}/plugins.zip (.airflowignore)",
+        f"  plugins/dwh/__init__.py -> {mwaa_bucket}/plugins.zip (dwh/__init__.py)",
+        f"  plugins/dwh/config.py -> {mwaa_bucket}/plugins.zip (dwh/config.py)",
+        f"  requirements.txt -> {mwaa_bucket}/requirements.txt",
+        f"  infra/mwaa/startup.sh -> {mwaa_bucket}/startup.sh",
+        f"  include/glue/clean_entity.py -> {scripts}/glue/clean_entity.py",
+        f"  include/glue/olist_contract.py -> {scripts}/glue/olist_contract.py",
+        f"  dags/.airflowignore -> {mwaa_bucket}/dags/.airflowignore",
+        f"  dags/ecommerce_dwh.py -> {mwaa_bucket}/dags/ecommerce_dwh.py",
+        f"  include/glue/clean_entity.py -> {mwaa_bucket}/dags/include/glue/clean_entity.py",
+        f"  include/glue/olist_contract.py -> {mwaa_bucket}/dags/include/glue/olist_contract.py",
+        f"  include/pipelines/ecommerce_dwh.yaml -> "
+        f"{mwaa_bucket}/dags/include/pipelines/ecommerce_dwh.yaml",
+        f"  include/sql/dw/dim_customer.sql -> {mwaa_bucket}/dags/include/sql/dw/dim_customer.sql",
+        f"  include/sql/dw/dim_product.sql -> {mwaa_bucket}/dags/include/sql/dw/dim_product.sql",
+    ]
+    # Every file is listed, unchanged ones too, and nothing untracked.
+    assert lines[: len(listing) + 1] == ["would ship 14 files tracked by git:", *listing]
+    assert "not shipped, not tracked by git: dags/scratch_dag.py" in lines
+    assert not any("scratch_dag.py ->" in line for line in lines)

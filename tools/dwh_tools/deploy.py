@@ -9,6 +9,13 @@ What goes where (bucket names and the environment come from arguments or DWH_* v
                 startup.sh             <- infra/mwaa/startup.sh
   scripts bucket glue/                 <- include/glue/*.py       (synced, removed files deleted)
 
+Only what git tracks ships (`git ls-files`, as the files are in the working tree): untracked and
+ignored files never leave the machine, and the repository must be a git checkout. The deploy
+needs no generated file that git does not track (plugins.zip is built here). A tracked symbolic
+link, a tracked dotfile other than the two .airflowignore files (dags/ and plugins/), or a
+tracked path that is not a regular file refuses the deploy before anything is written, in one
+error naming every such file. `--dry-run` prints every file that would ship and its destination.
+
 Every object carries its content hash as metadata (content-sha256; for plugins.zip the hash of
 its file manifest, which Terraform's bootstrap computes the same way), so unchanged files are not
 uploaded again. The environment is updated (UpdateEnvironment with the new object versions) only
@@ -23,6 +30,7 @@ import argparse
 import hashlib
 import io
 import os
+import subprocess
 import sys
 import time
 import zipfile
@@ -54,6 +62,10 @@ TEST_NAMES = ("conftest.py",)
 # The one hidden file plugins.zip carries: it keeps Airflow's plugin manager, which imports every
 # .py of the plugins folder as a top-level module, out of the dwh package.
 PLUGINS_IGNORE = ".airflowignore"
+# The only dotfiles that ship, by path in the repository; any other tracked dotfile is refused.
+ALLOWED_DOTFILES = ("dags/.airflowignore", f"plugins/{PLUGINS_IGNORE}")
+# What is synced to the dags/ prefix (plugins/ travels in plugins.zip).
+SHIPPED_FOLDERS = ("dags", *(f"include/{part}" for part in INCLUDE_PARTS))
 
 
 class DeployError(Exception):
@@ -68,6 +80,8 @@ class Artifact:
     data: bytes
     sha256: str
     parameter: str  # UpdateEnvironment prefix: Plugins, Requirements, StartupScript
+    # (where it comes from, its name inside the object or "") for each file the object carries
+    sources: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -91,21 +105,105 @@ def _is_junk(rel: PurePosixPath) -> bool:
     )
 
 
-def _files(
-    root: Path, *, skip_hidden: bool = False, allow: tuple[str, ...] = ()
-) -> list[PurePosixPath]:
-    if not root.is_dir():
+def _git(repo_root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo_root), *args], capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise DeployError(
+            "git is not installed: dwh deploy ships only the files git tracks"
+        ) from None
+    if done.returncode != 0:
+        reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "git failed"
+        raise DeployError(
+            f"{repo_root} is not a git checkout ({reason}): dwh deploy ships only the files git "
+            "tracks, so run it in a clone of the repository"
+        )
+    return done.stdout
+
+
+def check_checkout(repo_root: Path) -> None:
+    """``repo_root`` must be the top folder of a git checkout: what git tracks is what ships."""
+    top = Path(_git(repo_root, "rev-parse", "--show-toplevel").strip())
+    if top.resolve() != Path(repo_root).resolve():
+        raise DeployError(
+            f"{repo_root} is not the top folder of a git checkout (git finds {top} above it): "
+            "dwh deploy ships only the files git tracks, so run it in a clone of the repository"
+        )
+
+
+def _symlink_on_the_way(repo_root: Path, rel: PurePosixPath) -> PurePosixPath | None:
+    """The first component of ``rel`` under ``repo_root`` that is a symbolic link, if any."""
+    path = repo_root
+    for depth, part in enumerate(rel.parts, start=1):
+        path = path / part
+        if path.is_symlink():
+            return PurePosixPath(*rel.parts[:depth])
+    return None
+
+
+def tracked_files(repo_root: Path, folder: str) -> list[PurePosixPath]:
+    """What ships from ``folder`` (a path in the repository): the files git tracks under it,
+    relative to it, as they are in the working tree.
+
+    Untracked and ignored files are left out, and so are bytecode caches, editor/OS files and
+    tracked files deleted from the working tree. A symbolic link (the folder itself, a folder on
+    the way or a file), a dotfile other than ALLOWED_DOTFILES and anything that is not a regular
+    file are refused, all of them in one DeployError naming each.
+    """
+    problems: list[str] = []
+    found = _select(repo_root, folder, problems)
+    _refuse(problems)
+    return found
+
+
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise DeployError("refusing to deploy: " + "; ".join(problems))
+
+
+def _select(repo_root: Path, folder: str, problems: list[str]) -> list[PurePosixPath]:
+    base = PurePosixPath(folder)
+    link = _symlink_on_the_way(repo_root, base)
+    if link is not None:
+        problems.append(f"{link} is a symbolic link; dwh deploy ships regular files only")
         return []
-    found = []
-    for path in root.rglob("*"):
-        if not path.is_file():
+    listed = _git(repo_root, "ls-files", "-z", "--cached", "--", folder).split("\0")
+    found: list[PurePosixPath] = []
+    for name in sorted(set(filter(None, listed))):
+        full = PurePosixPath(name)
+        rel = full.relative_to(base)
+        if _is_junk(rel):
             continue
-        rel = PurePosixPath(path.relative_to(root).as_posix())
-        hidden = any(p.startswith(".") for p in rel.parts) and str(rel) not in allow
-        if _is_junk(rel) or (skip_hidden and hidden):
-            continue
-        found.append(rel)
-    return sorted(found)
+        if any(p.startswith(".") for p in full.parts) and name not in ALLOWED_DOTFILES:
+            problems.append(
+                f"{name} is a dotfile (of the dotfiles only {', '.join(ALLOWED_DOTFILES)} ship); "
+                "remove it from git with `git rm --cached`"
+            )
+        elif (link := _symlink_on_the_way(repo_root, full)) is not None:
+            problems.append(f"{link} is a symbolic link; replace it by the file it points to")
+        elif not (repo_root / name).exists():
+            continue  # deleted in the working tree: it does not ship (and is deleted remotely)
+        elif not (repo_root / name).is_file():
+            problems.append(f"{name} is not a regular file")
+        else:
+            found.append(rel)
+    return found
+
+
+def check_shipped_folders(repo_root: Path, *, plugins: bool = True) -> None:
+    """Refuse, in one error, every symlink, dotfile or odd file of every folder that ships."""
+    problems: list[str] = []
+    for folder in (*(["plugins"] if plugins else []), *SHIPPED_FOLDERS):
+        _select(repo_root, folder, problems)
+    _refuse(problems)
+
+
+def untracked_files(repo_root: Path, folders: Iterable[str]) -> list[str]:
+    """Files under ``folders`` that git does not track nor ignore: they do not ship."""
+    listed = _git(repo_root, "ls-files", "-z", "--others", "--exclude-standard", "--", *folders)
+    return sorted(n for n in set(listed.split("\0")) if n and not _is_junk(PurePosixPath(n)))
 
 
 def sha256(data: bytes) -> str:
@@ -113,8 +211,10 @@ def sha256(data: bytes) -> str:
 
 
 def plugin_files(plugins_dir: Path) -> list[str]:
-    """Paths under plugins/ that plugins.zip holds (infra/modules/mwaa_artifacts selects alike)."""
-    return [str(rel) for rel in _files(plugins_dir, skip_hidden=True, allow=(PLUGINS_IGNORE,))]
+    """Paths under plugins/ that plugins.zip holds: the ones git tracks (infra/modules/mwaa_artifacts
+    selects alike from a clean checkout: every file but caches and hidden ones)."""
+    plugins_dir = Path(plugins_dir)
+    return [str(rel) for rel in tracked_files(plugins_dir.parent, plugins_dir.name)]
 
 
 def manifest_sha256(entries: Iterable[tuple[str, bytes]]) -> str:
@@ -191,26 +291,49 @@ def _sample(items: list[str], limit: int = 3) -> str:
 
 def dag_folder_files(repo_root: Path) -> dict[str, Path]:
     """S3 key -> local file for everything under the MWAA bucket's dags/ prefix."""
-    files = {f"{DAGS_PREFIX}/{rel}": repo_root / "dags" / rel for rel in _files(repo_root / "dags")}
+    repo_root = Path(repo_root)
+    files = {
+        f"{DAGS_PREFIX}/{rel}": repo_root / "dags" / rel for rel in tracked_files(repo_root, "dags")
+    }
     for part in INCLUDE_PARTS:
         base = repo_root / "include" / part
-        for rel in _files(base):
+        for rel in tracked_files(repo_root, f"include/{part}"):
             files[f"{DAGS_PREFIX}/include/{part}/{rel}"] = base / rel
     return files
 
 
 def glue_script_files(repo_root: Path) -> dict[str, Path]:
     """S3 key -> local file for the scripts bucket's glue/ prefix (include/glue/*.py)."""
-    glue_dir = repo_root / "include" / "glue"
+    repo_root = Path(repo_root)
     return {
-        f"{GLUE_PREFIX}/{p.name}": p
-        for p in sorted(glue_dir.glob("*.py"))
-        if not _is_junk(PurePosixPath(p.name))
+        f"{GLUE_PREFIX}/{rel.name}": repo_root / "include" / "glue" / rel
+        for rel in tracked_files(repo_root, "include/glue")
+        if len(rel.parts) == 1 and rel.suffix == ".py"
     }
+
+
+def _tracked_file(repo_root: Path, name: str) -> Path:
+    """One file the deploy uploads as it is: a regular file that git tracks."""
+    path = repo_root / name
+    link = _symlink_on_the_way(repo_root, PurePosixPath(name))
+    if link is not None:
+        raise DeployError(
+            f"refusing to deploy: {link} is a symbolic link; replace it by the file it points to"
+        )
+    if not path.exists():
+        raise DeployError(f"{path} does not exist")
+    if not path.is_file():
+        raise DeployError(f"refusing to deploy: {name} is not a regular file")
+    if name not in _git(repo_root, "ls-files", "-z", "--cached", "--", name).split("\0"):
+        raise DeployError(
+            f"refusing to deploy: {name} is not tracked by git; commit it (git add {name})"
+        )
+    return path
 
 
 def artifacts(repo_root: Path, plugins_zip: Path | None = None) -> list[Artifact]:
     """plugins.zip (built from plugins/ or the given file, checked), requirements, startup script."""
+    repo_root = Path(repo_root)
     if plugins_zip is not None:
         zip_bytes, source = plugins_zip.read_bytes(), str(plugins_zip)
     else:
@@ -219,16 +342,50 @@ def artifacts(repo_root: Path, plugins_zip: Path | None = None) -> list[Artifact
             raise DeployError(f"{plugins_dir} does not exist")
         zip_bytes, source = build_plugins_zip(plugins_dir), f"plugins.zip built from {plugins_dir}"
     plugins_hash = check_plugins_zip(zip_bytes, source)
-    found = [Artifact(PLUGINS_KEY, zip_bytes, plugins_hash, "Plugins")]
-    for key, path, parameter in (
-        (REQUIREMENTS_KEY, repo_root / "requirements.txt", "Requirements"),
-        (STARTUP_KEY, repo_root / STARTUP_SCRIPT, "StartupScript"),
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        entries = [i.filename for i in zf.infolist() if not i.is_dir()]
+    origin = (lambda n: f"plugins/{n}") if plugins_zip is None else (lambda n: f"{plugins_zip}:{n}")
+    found = [
+        Artifact(
+            PLUGINS_KEY,
+            zip_bytes,
+            plugins_hash,
+            "Plugins",
+            tuple((origin(name), name) for name in sorted(entries)),
+        )
+    ]
+    for key, name, parameter in (
+        (REQUIREMENTS_KEY, "requirements.txt", "Requirements"),
+        (STARTUP_KEY, STARTUP_SCRIPT.as_posix(), "StartupScript"),
     ):
-        if not path.is_file():
-            raise DeployError(f"{path} does not exist")
-        data = path.read_bytes()
-        found.append(Artifact(key, data, sha256(data), parameter))
+        data = _tracked_file(repo_root, name).read_bytes()
+        found.append(Artifact(key, data, sha256(data), parameter, ((name, ""),)))
     return found
+
+
+def shipping_manifest(
+    repo_root: Path,
+    built: list[Artifact],
+    dags: dict[str, Path],
+    glue: dict[str, Path],
+    mwaa_bucket: str,
+    scripts_bucket: str,
+) -> list[str]:
+    """One line per file that ships: where it comes from and where it goes."""
+
+    def shown(path: Path) -> str:
+        return path.relative_to(repo_root).as_posix()
+
+    lines = []
+    for artifact in built:
+        for source, inside in artifact.sources:
+            where = f" ({inside})" if inside else ""
+            lines.append(f"  {source} -> s3://{mwaa_bucket}/{artifact.key}{where}")
+    lines += [
+        f"  {shown(path)} -> s3://{scripts_bucket}/{key}" for key, path in sorted(glue.items())
+    ]
+    lines += [f"  {shown(path)} -> s3://{mwaa_bucket}/{key}" for key, path in sorted(dags.items())]
+    return lines
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -352,7 +509,21 @@ def deploy(
     verb = "would " if dry_run else ""
 
     # Everything that can refuse the deploy is checked before anything is written.
+    check_checkout(repo_root)
+    check_shipped_folders(repo_root, plugins=plugins_zip is None)
     built = artifacts(repo_root, plugins_zip)
+    glue_files = glue_script_files(repo_root)
+    dag_files = dag_folder_files(repo_root)
+    manifest = shipping_manifest(
+        repo_root, built, dag_files, glue_files, mwaa_bucket, scripts_bucket
+    )
+    left_out = untracked_files(repo_root, ("dags", "include", "plugins"))
+    if dry_run:
+        out(f"would ship {len(manifest)} files tracked by git:")
+        for line in manifest:
+            out(line)
+    for name in left_out:
+        out(f"not shipped, not tracked by git: {name}")
     env = _environment(mwaa, environment)
     status = env.get("Status")
     if status not in UPDATABLE:
@@ -374,8 +545,8 @@ def deploy(
             None if dry_run else _put(s3, mwaa_bucket, artifact.key, artifact.data, artifact.sha256)
         )
 
-    _sync(s3, scripts_bucket, GLUE_PREFIX, glue_script_files(repo_root), report, out, dry_run)
-    _sync(s3, mwaa_bucket, DAGS_PREFIX, dag_folder_files(repo_root), report, out, dry_run)
+    _sync(s3, scripts_bucket, GLUE_PREFIX, glue_files, report, out, dry_run)
+    _sync(s3, mwaa_bucket, DAGS_PREFIX, dag_files, report, out, dry_run)
 
     stale = [
         a
