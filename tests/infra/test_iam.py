@@ -1,6 +1,7 @@
 """IAM least privilege, checked on the parsed HCL of every policy document in infra/:
 
-- no "*" action and no service-wide wildcard ("glue:*"), no NotAction / NotResource;
+- no "*" action and no service-wide wildcard ("glue:*") in an Allow, no NotAction /
+  NotResource (a Deny may name "s3:*": denying everything over plain HTTP is the point);
 - every Allow statement names its resources; "*" only where AWS has no resource-level
   permissions for the actions, with a `# no resource-level permissions: <why>` comment in the
   statement, and only for actions known to need it;
@@ -42,7 +43,7 @@ STAR_RESOURCE_ALLOWED = {
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
 }
-KEY_POLICY_DOCUMENTS = {("kms", "key")}
+KEY_POLICY_DOCUMENTS = {("kms", "key"), ("kms", "account_key")}
 
 POLICY_ATTRIBUTES = {
     "aws_iam_role": ("assume_role_policy",),
@@ -90,11 +91,11 @@ def violations(files: list[Path]) -> list[str]:
         for key in ("not_actions", "not_resources", "not_principals"):
             if key in st:
                 problems.append(f"{label}: uses {key}")
+        if st.get("effect", "Allow") == "Deny":
+            continue
         for action in actions:
             if action == "*" or re.fullmatch(r"[\w-]+:\*", str(action)):
                 problems.append(f"{label}: wildcard action {action!r}")
-        if st.get("effect", "Allow") == "Deny":
-            continue
         resources = st.get("resources")
         if resources is None:
             # Trust policies name no resources: the role they belong to is the resource.
@@ -148,6 +149,12 @@ def test_the_check_catches_what_it_forbids(tmp_path):
         """
 data "aws_iam_policy_document" "bad" {
   statement {
+    sid       = "DenyPlainHttp"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = ["arn:aws:s3:::x", "arn:aws:s3:::x/*"]
+  }
+  statement {
     sid       = "AllOfGlue"
     actions   = ["glue:*"]
     resources = ["arn:aws:glue:eu-west-1:000000000000:job/x"]
@@ -182,3 +189,4 @@ data "aws_iam_policy_document" "bad" {
     assert "UnexplainedStar: resources '*' without" in text
     assert "ExplainedButRestrictable: '*' resource for restrictable ['glue:StartJobRun']" in text
     assert "NoResources: no resources" in text
+    assert "DenyPlainHttp" not in text

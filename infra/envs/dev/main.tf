@@ -22,6 +22,10 @@ module "platform" {
   raw_retention_days     = 90
   log_retention_days     = 30
   enable_replication     = false
+  # Object Lock in GOVERNANCE mode, shorter than the expiry above.
+  object_lock_mode      = "GOVERNANCE"
+  raw_object_lock_days  = 30
+  logs_object_lock_days = 7
 
   redshift_serverless      = false
   redshift_node_type       = "ra3.xlplus"
@@ -42,6 +46,8 @@ module "platform" {
   enable_guardduty   = false
   enable_securityhub = false
   enable_backup      = false
+  # Vault Lock in governance mode (no changeable_for_days): never becomes immutable here.
+  backup_vault_lock_changeable_for_days = null
 
   enable_quicksight               = var.enable_quicksight
   quicksight_owner_principal_arns = var.quicksight_owner_principal_arns

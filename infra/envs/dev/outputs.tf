@@ -44,3 +44,8 @@ output "alert_topic_arn" {
   description = "SNS alert topic."
   value       = module.platform.alert_topic_arn
 }
+
+output "kms_key_arns" {
+  description = "KMS key per purpose: data, warehouse, backup."
+  value       = module.platform.kms_key_arns
+}

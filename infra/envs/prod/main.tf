@@ -22,6 +22,9 @@ module "platform" {
   raw_retention_days     = 730
   log_retention_days     = 365
   enable_replication     = true
+  object_lock_mode       = "GOVERNANCE"
+  raw_object_lock_days   = 365
+  logs_object_lock_days  = 180
 
   redshift_serverless                     = false
   redshift_node_type                      = "ra3.xlplus"
@@ -45,6 +48,10 @@ module "platform" {
   enable_securityhub    = true
   enable_backup         = true
   backup_retention_days = 35
+  # Vault Lock: 7 to 365 days, immutable (compliance mode) 14 days after the first apply.
+  backup_vault_min_retention_days       = 7
+  backup_vault_max_retention_days       = 365
+  backup_vault_lock_changeable_for_days = 14
 
   enable_quicksight               = var.enable_quicksight
   quicksight_owner_principal_arns = var.quicksight_owner_principal_arns

@@ -1,7 +1,12 @@
-# One customer-managed key per environment for data at rest: S3 buckets, Glue, Redshift, SNS,
-# Secrets Manager, CloudWatch Logs, MWAA and backups. IAM policies elsewhere grant its use to
-# named roles; the key policy lets the account's IAM decide and admits the AWS services that
-# encrypt on the account's behalf.
+# Three customer-managed keys per environment, so that one key's grants never open another's
+# data:
+# - data: the lake buckets, Glue, SNS, Secrets Manager, CloudWatch Logs, CloudTrail and MWAA;
+# - warehouse: the Redshift cluster or namespace, hence its snapshots, and its admin secret;
+# - backup: the AWS Backup vault's recovery points.
+# IAM policies elsewhere grant each key's use to named roles; every key policy lets the account's
+# IAM decide, and the data key's also admits the AWS services that encrypt on the account's
+# behalf with it. Redshift, Secrets Manager and AWS Backup use the other two keys through grants
+# made with the caller's IAM permissions, so those keys need no service statement.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -26,9 +31,36 @@ resource "aws_kms_alias" "data" {
   target_key_id = aws_kms_key.data.key_id
 }
 
-data "aws_iam_policy_document" "key" {
+resource "aws_kms_key" "warehouse" {
+  description             = "${var.name_prefix} warehouse and its snapshots at rest"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = data.aws_iam_policy_document.account_key.json
+}
+
+resource "aws_kms_alias" "warehouse" {
+  name          = "alias/${var.name_prefix}-warehouse"
+  target_key_id = aws_kms_key.warehouse.key_id
+}
+
+resource "aws_kms_key" "backup" {
+  description             = "${var.name_prefix} backups at rest"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = var.deletion_window_in_days
+  policy                  = data.aws_iam_policy_document.account_key.json
+}
+
+resource "aws_kms_alias" "backup" {
+  name          = "alias/${var.name_prefix}-backup"
+  target_key_id = aws_kms_key.backup.key_id
+}
+
+# The policy of the warehouse and backup keys: the account's IAM decides who uses them.
+data "aws_iam_policy_document" "account_key" {
   #checkov:skip=CKV_AWS_109:a key policy's "*" resource is the key itself; administration stays with the account's IAM
-  #checkov:skip=CKV_AWS_111:a key policy's "*" resource is the key itself; service statements carry source conditions
+  #checkov:skip=CKV_AWS_111:a key policy's "*" resource is the key itself; use is granted by IAM policies naming the key
   #checkov:skip=CKV_AWS_356:a key policy's "*" resource is the key itself, not every resource
   statement {
     sid = "AccountAdministersKey"
@@ -71,6 +103,14 @@ data "aws_iam_policy_document" "key" {
     # no resource-level permissions: in a key policy "*" means this key and nothing else.
     resources = ["*"]
   }
+}
+
+# The data key's policy: the account's IAM, and the services that encrypt with it for the account.
+data "aws_iam_policy_document" "key" {
+  #checkov:skip=CKV_AWS_109:a key policy's "*" resource is the key itself; administration stays with the account's IAM
+  #checkov:skip=CKV_AWS_111:a key policy's "*" resource is the key itself; service statements carry source conditions
+  #checkov:skip=CKV_AWS_356:a key policy's "*" resource is the key itself, not every resource
+  source_policy_documents = [data.aws_iam_policy_document.account_key.json]
 
   statement {
     sid = "CloudWatchLogsEncryptsAccountLogGroups"

@@ -105,7 +105,7 @@ data "aws_iam_policy_document" "bucket" {
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObjectVersion", "s3:PutBucketPolicy"]
+    actions = ["s3:*"]
     principals {
       type        = "AWS"
       identifiers = ["*"]

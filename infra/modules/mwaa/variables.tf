@@ -183,3 +183,9 @@ variable "glue_crawler_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "warehouse_kms_key_arn" {
+  description = "KMS key of the warehouse's admin secret when it is not kms_key_arn (null: the secret is encrypted with kms_key_arn)."
+  type        = string
+  default     = null
+}

@@ -79,6 +79,21 @@ data "aws_iam_policy_document" "state_machine" {
     }
   }
 
+  # The warehouse's admin secret is encrypted with the warehouse key when it has its own.
+  dynamic "statement" {
+    for_each = var.warehouse_kms_key_arn == null ? [] : [var.warehouse_kms_key_arn]
+    content {
+      sid       = "DecryptWarehouseSecret"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
   statement {
     sid       = "UseDataKeyForExecutionState"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]

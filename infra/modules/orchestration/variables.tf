@@ -98,3 +98,9 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
+
+variable "warehouse_kms_key_arn" {
+  description = "KMS key of the warehouse's admin secret when it is not kms_key_arn (null: the secret is encrypted with kms_key_arn)."
+  type        = string
+  default     = null
+}

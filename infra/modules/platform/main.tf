@@ -41,7 +41,7 @@ module "network" {
   enable_nat_gateway     = var.enable_nat_gateway
   one_nat_gateway_per_az = var.one_nat_gateway_per_az
   interface_endpoints    = var.interface_endpoints
-  kms_key_arn            = module.kms.key_arn
+  kms_key_arn            = module.kms.data_key_arn
   log_retention_days     = var.log_retention_days
 }
 
@@ -52,11 +52,15 @@ module "storage" {
     aws.replica = aws.replica
   }
   name_prefix        = local.name_prefix
-  kms_key_arn        = module.kms.key_arn
+  kms_key_arn        = module.kms.data_key_arn
   force_destroy      = var.force_destroy
   raw_retention_days = var.raw_retention_days
   log_retention_days = var.log_retention_days
   enable_replication = var.enable_replication
+  # S3 Object Lock of the raw and logs (audit) buckets.
+  object_lock_mode      = var.object_lock_mode
+  raw_object_lock_days  = var.raw_object_lock_days
+  logs_object_lock_days = var.logs_object_lock_days
   # The MWAA bucket logs to the same access-log bucket, whose policy admits named sources only.
   log_source_bucket_arns = [module.mwaa.bucket_arn]
 }
@@ -81,7 +85,7 @@ module "glue" {
   scripts_bucket_arn        = module.storage.bucket_arns["scripts"]
   logs_bucket_name          = local.buckets["logs"]
   logs_bucket_arn           = module.storage.bucket_arns["logs"]
-  kms_key_arn               = module.kms.key_arn
+  kms_key_arn               = module.kms.data_key_arn
   manage_catalog_encryption = var.manage_glue_catalog_encryption
 }
 
@@ -95,7 +99,7 @@ module "redshift" {
   vpc_id                         = module.network.vpc_id
   vpc_cidr_block                 = module.network.vpc_cidr_block
   subnet_ids                     = module.network.private_subnet_ids
-  kms_key_arn                    = module.kms.key_arn
+  kms_key_arn                    = module.kms.warehouse_key_arn
   raw_bucket_arn                 = module.storage.bucket_arns["raw"]
   processed_bucket_arn           = module.storage.bucket_arns["processed"]
   glue_database_name             = module.glue.database_name
@@ -132,11 +136,13 @@ module "orchestration" {
   raw_uri           = local.raw_uri
   processed_uri     = local.processed_uri
   glue_database     = module.glue.database_name
-  kms_key_arn       = module.kms.key_arn
-  schedule_state    = var.stepfunctions_schedule_state
-  alert_emails      = var.alert_emails
-  slack_team_id     = var.slack_team_id
-  slack_channel_id  = var.slack_channel_id
+  kms_key_arn       = module.kms.data_key_arn
+  # The warehouse's admin secret is encrypted with the warehouse key.
+  warehouse_kms_key_arn = module.kms.warehouse_key_arn
+  schedule_state        = var.stepfunctions_schedule_state
+  alert_emails          = var.alert_emails
+  slack_team_id         = var.slack_team_id
+  slack_channel_id      = var.slack_channel_id
 }
 
 module "mwaa" {
@@ -149,7 +155,8 @@ module "mwaa" {
   vpc_id                  = module.network.vpc_id
   vpc_cidr_block          = module.network.vpc_cidr_block
   subnet_ids              = module.network.private_subnet_ids
-  kms_key_arn             = module.kms.key_arn
+  kms_key_arn             = module.kms.data_key_arn
+  warehouse_kms_key_arn   = module.kms.warehouse_key_arn
   access_logs_bucket_name = module.storage.access_logs_bucket_name
   force_destroy           = var.force_destroy
   plugins_dir             = "${local.repo_root}/plugins"
@@ -178,7 +185,8 @@ module "monitoring" {
 module "security" {
   source              = "../security"
   name_prefix         = local.name_prefix
-  kms_key_arn         = module.kms.key_arn
+  kms_key_arn         = module.kms.data_key_arn
+  backup_kms_key_arn  = module.kms.backup_key_arn
   logs_bucket_name    = local.buckets["logs"]
   logs_bucket_arn     = module.storage.bucket_arns["logs"]
   audited_bucket_arns = [module.storage.bucket_arns["raw"], module.storage.bucket_arns["processed"]]
@@ -192,8 +200,11 @@ module "security" {
     module.storage.bucket_arns["processed"],
     module.redshift.cluster_arn,
   ])
-  backup_retention_days = var.backup_retention_days
-  log_retention_days    = var.log_retention_days
+  backup_retention_days                 = var.backup_retention_days
+  backup_vault_min_retention_days       = var.backup_vault_min_retention_days
+  backup_vault_max_retention_days       = var.backup_vault_max_retention_days
+  backup_vault_lock_changeable_for_days = var.backup_vault_lock_changeable_for_days
+  log_retention_days                    = var.log_retention_days
 }
 
 module "quicksight" {
@@ -207,6 +218,6 @@ module "quicksight" {
   redshift_port              = module.redshift.port
   redshift_database          = module.redshift.database_name
   redshift_secret_arn        = module.redshift.secret_arn
-  kms_key_arn                = module.kms.key_arn
+  kms_key_arn                = module.kms.warehouse_key_arn
   owner_principal_arns       = var.quicksight_owner_principal_arns
 }

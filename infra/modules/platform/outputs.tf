@@ -62,3 +62,17 @@ output "redshift_copy_role_arn" {
   description = "Role of COPY and Spectrum."
   value       = module.redshift.copy_role_arn
 }
+
+output "kms_key_arns" {
+  description = "KMS key per purpose: data (lake, Glue, logs, topics, secrets, MWAA), warehouse (Redshift, its snapshots and admin secret), backup (the AWS Backup vault)."
+  value = {
+    data      = module.kms.data_key_arn
+    warehouse = module.kms.warehouse_key_arn
+    backup    = module.kms.backup_key_arn
+  }
+}
+
+output "backup_vault_name" {
+  description = "AWS Backup vault (null when backups are off)."
+  value       = module.security.backup_vault_name
+}

@@ -65,6 +65,24 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "object_lock_mode" {
+  description = "S3 Object Lock mode of the raw and logs buckets: GOVERNANCE or COMPLIANCE."
+  type        = string
+  default     = "GOVERNANCE"
+}
+
+variable "raw_object_lock_days" {
+  description = "Days raw object versions are locked; shorter than raw_retention_days."
+  type        = number
+  default     = 365
+}
+
+variable "logs_object_lock_days" {
+  description = "Days versions in the logs (audit) bucket are locked; shorter than log_retention_days."
+  type        = number
+  default     = 180
+}
+
 variable "enable_replication" {
   description = "Replicate the raw and processed buckets to the replica region."
   type        = bool
@@ -218,6 +236,24 @@ variable "backup_retention_days" {
   description = "Days backups are kept."
   type        = number
   default     = 35
+}
+
+variable "backup_vault_min_retention_days" {
+  description = "Vault Lock: days before which no backup can be deleted."
+  type        = number
+  default     = 7
+}
+
+variable "backup_vault_max_retention_days" {
+  description = "Vault Lock: longest retention a backup may have."
+  type        = number
+  default     = 365
+}
+
+variable "backup_vault_lock_changeable_for_days" {
+  description = "Days after which the Vault Lock becomes immutable (compliance mode, at least 3); null keeps it in governance mode."
+  type        = number
+  default     = null
 }
 
 # --- QuickSight ---

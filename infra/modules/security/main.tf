@@ -1,6 +1,7 @@
 # Account security and backup, each behind a toggle because several are one-per-account-and-region
 # services an organisation may already run centrally: CloudTrail (to the logs bucket and CloudWatch
-# Logs), AWS Config, GuardDuty, Security Hub, and AWS Backup of the lake buckets and the warehouse.
+# Logs), AWS Config, GuardDuty, Security Hub, and AWS Backup of the lake buckets and the warehouse
+# into a locked vault encrypted with a key of its own.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -223,7 +224,26 @@ resource "aws_securityhub_account" "this" {
 resource "aws_backup_vault" "this" {
   count       = var.enable_backup ? 1 : 0
   name        = var.name_prefix
-  kms_key_arn = var.kms_key_arn
+  kms_key_arn = var.backup_kms_key_arn
+}
+
+# Vault Lock: no recovery point is deleted before min_retention_days, nor kept past
+# max_retention_days, by anyone. Without changeable_for_days the lock stays in governance mode (a
+# permitted IAM user can remove it); with it, the lock becomes immutable (compliance mode) that
+# many days after it is applied.
+resource "aws_backup_vault_lock_configuration" "this" {
+  count               = var.enable_backup ? 1 : 0
+  backup_vault_name   = aws_backup_vault.this[0].name
+  min_retention_days  = var.backup_vault_min_retention_days
+  max_retention_days  = var.backup_vault_max_retention_days
+  changeable_for_days = var.backup_vault_lock_changeable_for_days
+
+  lifecycle {
+    precondition {
+      condition     = var.backup_vault_min_retention_days <= var.backup_retention_days && var.backup_retention_days <= var.backup_vault_max_retention_days
+      error_message = "backup_retention_days (${var.backup_retention_days}) must lie within the vault lock's ${var.backup_vault_min_retention_days} to ${var.backup_vault_max_retention_days} days, or every backup job fails."
+    }
+  }
 }
 
 resource "aws_backup_plan" "this" {

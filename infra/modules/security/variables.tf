@@ -4,7 +4,12 @@ variable "name_prefix" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key of the trail, its logs, Config snapshots and the backup vault."
+  description = "KMS key of the trail, its logs and Config snapshots."
+  type        = string
+}
+
+variable "backup_kms_key_arn" {
+  description = "KMS key of the backup vault (a key of its own, not the data's)."
   type        = string
 }
 
@@ -70,6 +75,34 @@ variable "backup_retention_days" {
   description = "Days a backup is kept."
   type        = number
   default     = 35
+}
+
+variable "backup_vault_min_retention_days" {
+  description = "Vault Lock: days before which no recovery point can be deleted; at most backup_retention_days."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.backup_vault_min_retention_days >= 1
+    error_message = "backup_vault_min_retention_days is at least 1."
+  }
+}
+
+variable "backup_vault_max_retention_days" {
+  description = "Vault Lock: longest retention a backup in the vault may have; at least backup_retention_days."
+  type        = number
+  default     = 365
+}
+
+variable "backup_vault_lock_changeable_for_days" {
+  description = "Days after which the Vault Lock becomes immutable (compliance mode; AWS requires at least 3). null keeps it in governance mode, removable by a permitted IAM user."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.backup_vault_lock_changeable_for_days == null ? true : var.backup_vault_lock_changeable_for_days >= 3
+    error_message = "backup_vault_lock_changeable_for_days is null or at least 3 (AWS Backup's cooling-off period)."
+  }
 }
 
 variable "log_retention_days" {

@@ -1,8 +1,9 @@
 # The data lake buckets: raw (CSV landing), processed (Parquet, quarantine, metrics), scripts (Glue
 # scripts and temp), logs (Spark UI, CloudTrail, Config). All are versioned, SSE-KMS encrypted,
-# private, owner-enforced, lifecycle-managed, and optionally replicated to a second region. S3
-# server access logs go to a separate access-logs bucket because S3 delivers them only to a
-# bucket encrypted with SSE-S3.
+# private, owner-enforced, lifecycle-managed, reachable over HTTPS only, and optionally replicated
+# to a second region. Raw (the extracts) and logs (CloudTrail and Config: the audit trail) carry
+# S3 Object Lock. S3 server access logs go to a separate access-logs bucket because S3 delivers
+# them only to a bucket encrypted with SSE-S3 and without Object Lock.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -25,6 +26,12 @@ locals {
     logs      = { ia_days = 30, expire_days = var.log_retention_days }
   }
   replicated = var.enable_replication ? toset(var.replicated_buckets) : toset([])
+
+  # Default Object Lock retention per locked bucket; shorter than the bucket's expiry above.
+  object_lock_days = {
+    raw  = var.raw_object_lock_days
+    logs = var.logs_object_lock_days
+  }
 }
 
 resource "aws_s3_bucket" "this" {
@@ -33,6 +40,40 @@ resource "aws_s3_bucket" "this" {
   for_each      = local.buckets
   bucket        = local.bucket_names[each.key]
   force_destroy = var.force_destroy
+  # A new bucket is created with Object Lock. On an existing bucket the provider would replace
+  # the bucket to change this; aws_s3_bucket_object_lock_configuration.this enables it in place.
+  object_lock_enabled = contains(keys(local.object_lock_days), each.key)
+
+  lifecycle {
+    ignore_changes = [object_lock_enabled]
+  }
+}
+
+# Every new object version is locked for the bucket's retention: GOVERNANCE by default, so
+# holders of s3:BypassGovernanceRetention (none of the pipeline roles) can still remove it;
+# COMPLIANCE locks it for everyone, root included. Deleting without a version id only adds a
+# delete marker, and lifecycle expiry does the same, so the expiry below keeps working; locked
+# noncurrent versions are removed by lifecycle once their retention has passed.
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  for_each            = local.object_lock_days
+  bucket              = aws_s3_bucket.this[each.key].id
+  object_lock_enabled = "Enabled"
+
+  rule {
+    default_retention {
+      mode = var.object_lock_mode
+      days = each.value
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = each.value < coalesce(local.lifecycle_rules[each.key].expire_days, each.value + 1)
+      error_message = "The Object Lock retention of the ${each.key} bucket (${each.value} days) must be shorter than the days after which its objects expire."
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_versioning" "this" {
@@ -152,7 +193,7 @@ data "aws_iam_policy_document" "bucket" {
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObjectVersion", "s3:PutBucketPolicy"]
+    actions = ["s3:*"]
     principals {
       type        = "AWS"
       identifiers = ["*"]
@@ -289,7 +330,7 @@ data "aws_iam_policy_document" "access_logs" {
   statement {
     sid     = "DenyInsecureTransport"
     effect  = "Deny"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetObjectVersion", "s3:PutBucketPolicy"]
+    actions = ["s3:*"]
     principals {
       type        = "AWS"
       identifiers = ["*"]

@@ -1,6 +1,9 @@
 # Optional cross-region replication of the buckets in var.replicated_buckets (raw and processed by
 # default: the data that cannot be recreated from elsewhere). Replicas live in the region of the
-# aws.replica provider, encrypted with a key of their own.
+# aws.replica provider, encrypted with a key of their own. Deletions are not replicated: a
+# delete marker or a deleted version in the source leaves the replica's copy in place. The
+# replica of a bucket with Object Lock has Object Lock too (S3 replicates locked objects only
+# there), and the copies keep the retention of their source versions.
 
 data "aws_region" "replica" {
   provider = aws.replica
@@ -24,6 +27,21 @@ resource "aws_s3_bucket" "replica" {
   provider      = aws.replica
   bucket        = "${var.name_prefix}-${each.key}-replica-${local.account_id}-${data.aws_region.replica.region}"
   force_destroy = var.force_destroy
+  # As for the source buckets: set on creation, enabled in place by the configuration below.
+  object_lock_enabled = contains(keys(local.object_lock_days), each.key)
+
+  lifecycle {
+    ignore_changes = [object_lock_enabled]
+  }
+}
+
+# No default retention: each replicated version carries its source version's retain-until date.
+resource "aws_s3_bucket_object_lock_configuration" "replica" {
+  for_each            = { for b in local.replicated : b => local.object_lock_days[b] if contains(keys(local.object_lock_days), b) }
+  provider            = aws.replica
+  bucket              = aws_s3_bucket.replica[each.key].id
+  object_lock_enabled = "Enabled"
+  depends_on          = [aws_s3_bucket_versioning.replica]
 }
 
 resource "aws_s3_bucket_versioning" "replica" {
@@ -112,13 +130,13 @@ data "aws_iam_policy_document" "replication" {
 
   statement {
     sid       = "ReadSourceObjects"
-    actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"]
+    actions   = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"]
     resources = [for b in local.replicated : "${aws_s3_bucket.this[b].arn}/*"]
   }
 
   statement {
     sid       = "WriteReplicas"
-    actions   = ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
+    actions   = ["s3:ReplicateObject", "s3:ReplicateTags"]
     resources = [for b in aws_s3_bucket.replica : "${b.arn}/*"]
   }
 
@@ -152,7 +170,7 @@ resource "aws_s3_bucket_replication_configuration" "this" {
     status = "Enabled"
     filter {}
     delete_marker_replication {
-      status = "Enabled"
+      status = "Disabled"
     }
     source_selection_criteria {
       sse_kms_encrypted_objects {
@@ -168,5 +186,9 @@ resource "aws_s3_bucket_replication_configuration" "this" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.this, aws_s3_bucket_versioning.replica]
+  depends_on = [
+    aws_s3_bucket_versioning.this,
+    aws_s3_bucket_versioning.replica,
+    aws_s3_bucket_object_lock_configuration.replica,
+  ]
 }

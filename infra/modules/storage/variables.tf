@@ -26,6 +26,39 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "object_lock_mode" {
+  description = "Object Lock retention mode of the raw and logs buckets: GOVERNANCE (removable with s3:BypassGovernanceRetention) or COMPLIANCE (by no one)."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode is GOVERNANCE or COMPLIANCE."
+  }
+}
+
+variable "raw_object_lock_days" {
+  description = "Days every raw object version is locked against deletion and overwrite; shorter than raw_retention_days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.raw_object_lock_days >= 1
+    error_message = "raw_object_lock_days is at least 1."
+  }
+}
+
+variable "logs_object_lock_days" {
+  description = "Days every version in the logs bucket (CloudTrail, Config, Spark UI) is locked; shorter than log_retention_days."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.logs_object_lock_days >= 1
+    error_message = "logs_object_lock_days is at least 1."
+  }
+}
+
 variable "noncurrent_version_days" {
   description = "Days an overwritten or deleted object version is kept."
   type        = number
