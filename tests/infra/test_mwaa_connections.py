@@ -38,7 +38,7 @@ def terraform_extra(terraform, tmp_path, workgroup: str) -> dict:
     redshift = {
         "workgroup_name": workgroup,
         "cluster_id": "" if workgroup else CLUSTER,
-        "admin_username": "dwh_admin",
+        "etl_username": "dwh_etl",
     }
     (work / "main.tf").write_text(
         f"""
@@ -72,7 +72,7 @@ def connect_with(extra: dict, monkeypatch) -> Exception:
         "host": "127.0.0.1",
         "port": 1,  # nothing listens: the driver stops at the network, after its own checks
         "schema": "dwh",
-        "login": "dwh_admin",
+        "login": "dwh_etl",
         "extra": {**extra, "timeout": 2},
     }
     monkeypatch.setenv("AIRFLOW_CONN_REDSHIFT_PROBE", json.dumps(conn))
@@ -113,7 +113,7 @@ def test_the_serverless_connection_keys_are_the_drivers(terraform, tmp_path):
     extra = terraform_extra(terraform, tmp_path, workgroup="dwh-test")
     accepted = set(inspect.signature(redshift_connector.connect).parameters)
     assert set(extra) <= accepted, sorted(set(extra) - accepted)
-    assert extra["iam"] is True and extra["db_user"] == "dwh_admin"
+    assert extra["iam"] is True and extra["db_user"] == "dwh_etl"
 
 
 def test_the_driver_refuses_boto_style_keys(redshift_on_moto, monkeypatch):

@@ -306,20 +306,22 @@ def test_one_orchestrator_is_scheduled_by_default():
 
 
 def test_quicksight_can_decrypt_the_warehouse_secret():
-    """The warehouse secret is encrypted with the environment's key: QuickSight's Secrets Manager
-    role must be allowed kms:Decrypt on that key (through Secrets Manager), before the data
-    source that reads the secret is created."""
+    """The BI user's secret is encrypted with the environment's key: QuickSight's Secrets Manager
+    role must be allowed kms:Decrypt on that key (through Secrets Manager, for that secret only),
+    before the data source that reads the secret is created."""
     grant = resource("quicksight", "aws_iam_role_policy", "secrets_key")
     assert grant["role"] == "${var.secrets_role_name}"
     assert grant["policy"] == "${data.aws_iam_policy_document.secrets_key.json}"
-    (statement,) = resource("quicksight", "aws_iam_policy_document", "secrets_key", "data")[
+    statements = resource("quicksight", "aws_iam_policy_document", "secrets_key", "data")[
         "statement"
     ]
-    assert statement["actions"] == ["kms:Decrypt"]
+    (statement,) = [s for s in statements if s["actions"] == ["kms:Decrypt"]]
     assert statement["resources"] == ["${var.kms_key_arn}"]
-    (condition,) = statement["condition"]
-    assert condition["variable"] == "kms:ViaService"
-    assert condition["values"] == ["secretsmanager.${local.region}.amazonaws.com"]
+    conditions = {c["variable"]: c["values"] for c in statement["condition"]}
+    assert conditions == {
+        "kms:ViaService": ["secretsmanager.${local.region}.amazonaws.com"],
+        "kms:EncryptionContext:SecretARN": ["${var.redshift_secret_arn}"],
+    }
     source = resource("quicksight", "aws_quicksight_data_source", "redshift")
     assert "${aws_iam_role_policy.secrets_key}" in str(source.get("depends_on"))
     platform = module_blocks(parse_module("platform"))

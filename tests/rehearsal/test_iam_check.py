@@ -37,8 +37,8 @@ REDSHIFT = {
     "workgroup_name": "",
     "data_api_resource_arn": CLUSTER,
     "database_name": "dwh",
-    "admin_username": "dwh_admin",
-    "secret_arn": WAREHOUSE_SECRET,
+    "etl_username": "dwh_etl",
+    "etl_secret_arn": WAREHOUSE_SECRET,
     "endpoint_address": f"{PREFIX}.abc.{REGION}.redshift.amazonaws.com",
     "port": 5439,
     "copy_role_arn": f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-redshift-copy",
@@ -281,7 +281,7 @@ DAG_CALLS = {
     "redshift sql": [
         mwaa(
             "redshift:GetClusterCredentials",
-            f"arn:aws:redshift:{REGION}:{ACCOUNT}:dbuser:{PREFIX}/dwh_admin",
+            f"arn:aws:redshift:{REGION}:{ACCOUNT}:dbuser:{PREFIX}/dwh_etl",
         ),
         mwaa(
             "redshift:GetClusterCredentials",
@@ -318,6 +318,33 @@ def test_other_secrets_and_other_jobs_are_denied():
     ]
     denied = evaluate(calls, {"mwaa": role_policy("mwaa", MWAA_INPUTS)})
     assert [(d.action, d.resource) for d in denied] == [(c.action, c.resource) for c in calls]
+
+
+ADMIN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{PREFIX}-redshift-admin-Xy12Zw"
+
+
+def test_the_mwaa_role_cannot_log_in_as_the_admin():
+    calls = [
+        mwaa(
+            "redshift:GetClusterCredentials",
+            f"arn:aws:redshift:{REGION}:{ACCOUNT}:dbuser:{PREFIX}/dwh_admin",
+        ),
+        mwaa(
+            "redshift:GetClusterCredentials",
+            f"arn:aws:redshift:{REGION}:{ACCOUNT}:dbuser:{PREFIX}/*",
+        ),
+        mwaa("secretsmanager:GetSecretValue", ADMIN_SECRET),
+    ]
+    denied = evaluate(calls, {"mwaa": role_policy("mwaa", MWAA_INPUTS)})
+    assert [(d.action, d.resource) for d in denied] == [(c.action, c.resource) for c in calls]
+
+
+def test_the_state_machine_role_reads_the_etl_secret_only():
+    policies = {"state_machine": role_policy("state_machine[ecommerce_dwh]", STATE_MACHINE_INPUTS)}
+    etl = Call("state_machine", "secretsmanager:GetSecretValue", WAREHOUSE_SECRET, "x")
+    admin = Call("state_machine", "secretsmanager:GetSecretValue", ADMIN_SECRET, "x")
+    assert evaluate([etl], policies) == []
+    assert [d.resource for d in evaluate([admin], policies)] == [ADMIN_SECRET]
 
 
 def test_the_glue_job_role_reads_raw_and_writes_processed_only():
@@ -472,9 +499,9 @@ def test_the_provider_hooks_under_moto_make_no_call_the_mwaa_role_denies(recorde
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name="airflow/variables/dwh_raw_uri", SecretString="s3://raw")
         secrets.create_secret(Name=f"{PREFIX}-redshift", SecretString="{}")
-        # The warehouse secret's ARN is moto's; the module gets it as var.redshift.secret_arn.
+        # The ETL user's secret's ARN is moto's; the module gets it as var.redshift.etl_secret_arn.
         secret_arn = secrets.describe_secret(SecretId=f"{PREFIX}-redshift")["ARN"]
-    inputs = {**MWAA_INPUTS, "var.redshift": {**REDSHIFT, "secret_arn": secret_arn}}
+    inputs = {**MWAA_INPUTS, "var.redshift": {**REDSHIFT, "etl_secret_arn": secret_arn}}
 
     with recorder.acting_as("mwaa"):
         backend = SecretsManagerBackend(variables_lookup_pattern="^dwh_", region_name=REGION)
@@ -500,7 +527,7 @@ def test_the_provider_hooks_under_moto_make_no_call_the_mwaa_role_denies(recorde
             conn_id="redshift_default",
             conn_type="redshift",
             host=REDSHIFT["endpoint_address"],
-            login="dwh_admin",
+            login="dwh_etl",
             schema="dwh",
             extra=json.dumps({"iam": True, "cluster_identifier": PREFIX, "region_name": REGION}),
         )

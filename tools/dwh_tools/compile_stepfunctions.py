@@ -48,7 +48,7 @@ INPUT_EXAMPLE = {
         "resource_prefix": "dwh-dev",
         "redshift_cluster_id": "dwh-dev-redshift",
         "redshift_database": "dwh",
-        "redshift_secret_arn": "<secret arn from terraform output>",
+        "redshift_secret_arn": "<ETL user secret arn (terraform output redshift_etl_secret_arn)>",
         "raw_uri": "s3://<raw bucket>",
         "processed_uri": "s3://<processed bucket>",
         "iam_role_arn": "<copy role arn from terraform output>",

@@ -140,7 +140,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadBackendSecrets"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = concat(local.secret_arns, [var.redshift.secret_arn])
+    resources = concat(local.secret_arns, [var.redshift.etl_secret_arn])
   }
 
   dynamic "statement" {
@@ -188,10 +188,11 @@ data "aws_iam_policy_document" "execution" {
   dynamic "statement" {
     for_each = local.provisioned ? [1] : []
     content {
-      sid     = "ConnectToClusterWithIam"
+      sid = "ConnectToClusterWithIam"
+      # As the ETL user only (the connection's db_user), to the warehouse database only.
       actions = ["redshift:GetClusterCredentials"]
       resources = [
-        "arn:${local.partition}:redshift:${local.region}:${local.account_id}:dbuser:${var.redshift.cluster_id}/${var.redshift.admin_username}",
+        "arn:${local.partition}:redshift:${local.region}:${local.account_id}:dbuser:${var.redshift.cluster_id}/${var.redshift.etl_username}",
         "arn:${local.partition}:redshift:${local.region}:${local.account_id}:dbname:${var.redshift.cluster_id}/${var.redshift.database_name}",
       ]
     }

@@ -1,6 +1,7 @@
 # Airflow connections and variables served by the Secrets Manager backend. The DAGs read the
 # variables at run time through templates ({{ var.value.dwh_* }}); nothing here is a password:
-# Redshift is reached with IAM credentials and the Slack webhook is supplied out of band.
+# Redshift is reached as the ETL user, never the admin (with IAM credentials for SQL, with the ETL
+# user's secret for the Data API), and the Slack webhook is supplied out of band.
 
 locals {
   variables = merge(
@@ -11,7 +12,7 @@ locals {
       dwh_glue_database          = var.glue_database
       dwh_redshift_copy_role_arn = var.redshift.copy_role_arn
       dwh_redshift_database      = var.redshift.database_name
-      dwh_redshift_secret_arn    = var.redshift.secret_arn
+      dwh_redshift_secret_arn    = var.redshift.etl_secret_arn
       dwh_alert_topic_arn        = var.alert_topic_arn
     },
     var.redshift.cluster_id != "" ? { dwh_redshift_cluster_id = var.redshift.cluster_id } : {},
@@ -27,12 +28,12 @@ locals {
     is_serverless         = true
     serverless_work_group = var.redshift.workgroup_name
     region                = local.region
-    db_user               = var.redshift.admin_username
+    db_user               = var.redshift.etl_username
     }) : jsonencode({
     iam                = true
     cluster_identifier = var.redshift.cluster_id
     region             = local.region
-    db_user            = var.redshift.admin_username
+    db_user            = var.redshift.etl_username
   }))
 
   connections = {
@@ -45,7 +46,7 @@ locals {
       host      = var.redshift.endpoint_address
       port      = var.redshift.port
       schema    = var.redshift.database_name
-      login     = var.redshift.admin_username
+      login     = var.redshift.etl_username
       extra     = local.redshift_extra
     }
   }

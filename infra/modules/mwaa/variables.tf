@@ -164,8 +164,8 @@ variable "redshift" {
     workgroup_name        = string
     data_api_resource_arn = string
     database_name         = string
-    admin_username        = string
-    secret_arn            = string
+    etl_username          = string
+    etl_secret_arn        = string
     endpoint_address      = string
     port                  = number
     copy_role_arn         = string

@@ -1,5 +1,5 @@
 # One role per state machine, limited to that pipeline's Glue jobs and crawlers, the warehouse,
-# its secret and the alert topic; one role for the scheduler limited to starting them.
+# the ETL user's secret and the alert topic; one role for the scheduler limited to starting them.
 
 data "aws_iam_policy_document" "states_assume" {
   statement {
@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "ReadWarehouseSecret"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.redshift.secret_arn]
+    resources = [var.redshift.etl_secret_arn] # the ETL user's, never the admin's
   }
 
   statement {

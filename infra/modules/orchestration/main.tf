@@ -25,7 +25,7 @@ locals {
     redshift_cluster_id = var.redshift.cluster_id
     redshift_workgroup  = var.redshift.workgroup_name
     redshift_database   = var.redshift.database_name
-    redshift_secret_arn = var.redshift.secret_arn
+    redshift_secret_arn = var.redshift.etl_secret_arn
     raw_uri             = var.raw_uri
     processed_uri       = var.processed_uri
     iam_role_arn        = var.redshift.copy_role_arn

@@ -33,7 +33,7 @@ variable "redshift" {
     workgroup_name        = string
     data_api_resource_arn = string
     database_name         = string
-    secret_arn            = string
+    etl_secret_arn        = string
     copy_role_arn         = string
   })
 }

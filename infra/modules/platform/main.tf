@@ -118,8 +118,8 @@ locals {
     workgroup_name        = module.redshift.workgroup_name
     data_api_resource_arn = module.redshift.data_api_resource_arn
     database_name         = module.redshift.database_name
-    admin_username        = module.redshift.admin_username
-    secret_arn            = module.redshift.secret_arn
+    etl_username          = module.redshift.etl_username
+    etl_secret_arn        = module.redshift.etl_secret_arn
     endpoint_address      = module.redshift.endpoint_address
     port                  = module.redshift.port
     copy_role_arn         = module.redshift.copy_role_arn
@@ -217,7 +217,7 @@ module "quicksight" {
   redshift_host              = module.redshift.endpoint_address
   redshift_port              = module.redshift.port
   redshift_database          = module.redshift.database_name
-  redshift_secret_arn        = module.redshift.secret_arn
+  redshift_secret_arn        = module.redshift.bi_secret_arn
   kms_key_arn                = module.kms.warehouse_key_arn
   owner_principal_arns       = var.quicksight_owner_principal_arns
 }

@@ -53,9 +53,19 @@ output "alert_topic_arn" {
   value       = module.orchestration.alert_topic_arn
 }
 
-output "redshift_secret_arn" {
-  description = "Secret with the warehouse admin credentials."
-  value       = module.redshift.secret_arn
+output "redshift_admin_secret_arn" {
+  description = "Secret with the warehouse admin credentials (Terraform's; no workload uses it)."
+  value       = module.redshift.admin_secret_arn
+}
+
+output "redshift_etl_secret_arn" {
+  description = "Secret of the ETL user Airflow and Step Functions log in as."
+  value       = module.redshift.etl_secret_arn
+}
+
+output "redshift_bi_secret_arn" {
+  description = "Secret of the read-only BI user QuickSight logs in as."
+  value       = module.redshift.bi_secret_arn
 }
 
 output "redshift_copy_role_arn" {

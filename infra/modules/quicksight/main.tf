@@ -1,5 +1,5 @@
 # QuickSight on the warehouse: a VPC connection into the private subnets, a Redshift data source
-# that reads the admin credentials from Secrets Manager (no password in Terraform), and one dataset
+# that logs in as the read-only BI user with its secret (select on schema mart only), and one dataset
 # per mart view of the four dashboards (executive, customer, product, operational). Needs a
 # QuickSight subscription in the account, with Secrets Manager access granted to QuickSight.
 
@@ -117,18 +117,29 @@ resource "aws_iam_role_policy" "vpc_connection" {
   policy = data.aws_iam_policy_document.vpc_connection.json
 }
 
-# QuickSight reads the warehouse secret as its Secrets Manager role. The secret is encrypted with
-# the environment's key, not the AWS managed one, so that role must also decrypt with the key,
-# and only through Secrets Manager.
+# QuickSight reads the BI user's secret as its Secrets Manager role. The secret is encrypted with
+# the environment's key, not the AWS managed one, so that role must also decrypt with the key:
+# only through Secrets Manager and only for that secret (Secrets Manager's encryption context).
 data "aws_iam_policy_document" "secrets_key" {
   statement {
-    sid       = "DecryptTheWarehouseSecret"
+    sid       = "ReadTheBiSecret"
+    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = [var.redshift_secret_arn]
+  }
+
+  statement {
+    sid       = "DecryptTheBiSecret"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:SecretARN"
+      values   = [var.redshift_secret_arn]
     }
   }
 }

@@ -34,7 +34,7 @@ variable "redshift_database" {
 }
 
 variable "kms_key_arn" {
-  description = "KMS key that encrypts the warehouse secret (the environment's key)."
+  description = "KMS key that encrypts the BI user's secret (the environment's key)."
   type        = string
 }
 
@@ -45,7 +45,7 @@ variable "secrets_role_name" {
 }
 
 variable "redshift_secret_arn" {
-  description = "Secrets Manager secret with the warehouse credentials."
+  description = "Secrets Manager secret of the read-only BI user (redshift module output bi_secret_arn), never the admin's."
   type        = string
 }
 

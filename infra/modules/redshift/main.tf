@@ -1,9 +1,9 @@
 # The warehouse: a provisioned RA3 cluster by default, or Redshift Serverless when
 # var.serverless is set. Encrypted with the data key, in the private subnets, reachable only from
 # the security groups in var.allowed_security_group_ids. The admin password never leaves AWS:
-# Redshift generates it and keeps it in Secrets Manager (manage_master_password), where the Data
-# API (Step Functions, Airflow) reads it. A role attached to the warehouse serves COPY from the
-# processed bucket and Spectrum over the raw catalog.
+# Redshift generates it and keeps it in Secrets Manager (manage_master_password); only Terraform
+# uses it, to create the workloads' own users (users.tf). A role attached to the warehouse serves
+# COPY from the processed bucket and Spectrum over the raw catalog.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}

@@ -23,14 +23,38 @@ output "admin_username" {
   value       = var.admin_username
 }
 
-output "secret_arn" {
-  description = "Secrets Manager secret holding the admin credentials (read by the Data API)."
-  value       = local.provisioned ? aws_redshift_cluster.this[0].master_password_secret_arn : aws_redshiftserverless_namespace.this[0].admin_password_secret_arn
+output "admin_secret_arn" {
+  description = "Secrets Manager secret of the admin credentials: Terraform's alone (users and grants); no workload uses it."
+  value       = local.admin_secret_arn
+}
+
+output "etl_username" {
+  description = "Database user of Airflow and Step Functions (owns staging, dw, ops, mart)."
+  value       = var.etl_username
+}
+
+output "etl_secret_arn" {
+  description = "Secrets Manager secret of the ETL user (read by the Data API for Airflow and Step Functions)."
+  value       = aws_secretsmanager_secret.user["etl"].arn
+  # Usable once the user, its password and its grants are in Redshift.
+  depends_on = [aws_secretsmanager_secret_version.user, aws_redshiftdata_statement.lockdown]
+}
+
+output "bi_username" {
+  description = "Database user of QuickSight (reads mart only)."
+  value       = var.bi_username
+}
+
+output "bi_secret_arn" {
+  description = "Secrets Manager secret of the BI user (QuickSight's data source)."
+  value       = aws_secretsmanager_secret.user["bi"].arn
+  # Usable once the user, its password and its grants are in Redshift.
+  depends_on = [aws_secretsmanager_secret_version.user, aws_redshiftdata_statement.lockdown]
 }
 
 output "endpoint_address" {
   description = "Host name of the SQL endpoint."
-  value       = local.provisioned ? aws_redshift_cluster.this[0].dns_name : aws_redshiftserverless_workgroup.this[0].endpoint[0].address
+  value       = local.endpoint_address
 }
 
 output "port" {

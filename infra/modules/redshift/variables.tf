@@ -40,7 +40,7 @@ variable "database_name" {
 }
 
 variable "admin_username" {
-  description = "Admin user; its generated password lives in Secrets Manager."
+  description = "Admin user; its generated password lives in Secrets Manager. Only Terraform uses it (users_and_grants.sql)."
   type        = string
   default     = "dwh_admin"
 }
@@ -119,4 +119,38 @@ variable "maintenance_window" {
   description = "Weekly maintenance window (UTC), clear of the nightly load."
   type        = string
   default     = "sun:06:00-sun:06:30"
+}
+
+variable "etl_username" {
+  description = "Database user of Airflow and Step Functions: owns staging, dw, ops and mart."
+  type        = string
+  default     = "dwh_etl"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,126}$", var.etl_username))
+    error_message = "etl_username is a lower-case Redshift identifier."
+  }
+}
+
+variable "bi_username" {
+  description = "Database user of QuickSight: reads schema mart only."
+  type        = string
+  default     = "dwh_bi"
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_]{0,126}$", var.bi_username))
+    error_message = "bi_username is a lower-case Redshift identifier."
+  }
+}
+
+variable "password_versions" {
+  description = "Password generation per user (etl, bi); bump one to rotate that user's password (Terraform sets it in Redshift and in its secret)."
+  type        = map(number)
+  default     = { etl = 1, bi = 1 }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted user secret can be restored."
+  type        = number
+  default     = 7
 }

@@ -19,6 +19,7 @@ ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
 PREFIX = "dwh-rehearsal"
 REDSHIFT_PORT = 5439
+ETL_USER = "dwh_etl"  # infra/modules/redshift: var.etl_username
 
 
 @dataclass
@@ -93,16 +94,31 @@ def create(pipelines: list, raw_dir: Path, prefix: str = PREFIX) -> Environment:
     sns = boto3.client("sns", region_name=REGION)
     topic = sns.create_topic(Name=f"{prefix}-alerts")["TopicArn"]
     cluster_id = f"{prefix}-redshift"
+    # The workloads log in as the ETL user with its own secret (infra/modules/redshift/users.tf
+    # names it <prefix>/redshift/etl), never as the admin.
+    etl_secret = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=f"{prefix}/redshift/etl",
+        SecretString=json.dumps(
+            {
+                "username": ETL_USER,
+                "password": "Rehearsal-only-2",
+                "engine": "redshift",
+                "host": f"{cluster_id}.rehearsal.{REGION}.redshift.amazonaws.com",
+                "port": REDSHIFT_PORT,
+                "dbname": "dwh",
+            }
+        ),
+    )["ARN"]
     redshift = {
         "cluster_id": cluster_id,
         "workgroup_name": "",
         "database_name": "dwh",
-        "secret_arn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{prefix}-redshift-admin",
+        "etl_secret_arn": etl_secret,
         "copy_role_arn": roles["redshift_copy"],
         # The cluster's endpoint as Terraform reads it (the driver's socket is the rehearsal's).
         "endpoint_address": f"{cluster_id}.rehearsal.{REGION}.redshift.amazonaws.com",
         "port": REDSHIFT_PORT,
-        "admin_username": "dwh_admin",
+        "etl_username": ETL_USER,
         "alert_topic_arn": topic,
     }
     tf = infra_values.environment(prefix, ACCOUNT, REGION, redshift)
@@ -118,7 +134,7 @@ def create(pipelines: list, raw_dir: Path, prefix: str = PREFIX) -> Environment:
     boto3.client("redshift", region_name=REGION).create_cluster(
         ClusterIdentifier=cluster_id,
         NodeType="ra3.xlplus",
-        MasterUsername=redshift["admin_username"],
+        MasterUsername="dwh_admin",
         MasterUserPassword="Rehearsal-only-1",
         DBName=redshift["database_name"],
     )
