@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,11 +31,124 @@ from pydantic import (
 from dwh import config, for_each_entity, kinds
 
 NODE_ID = r"^[a-z][a-z0-9_]{0,62}$"
+# What the check SQL and the Glue arguments interpolate must be what it claims to be.
+TABLE_NAME = r"^[a-z_]+\.[a-z][a-z0-9_]*$"
+SQL_IDENTIFIER = r"^[a-z_][a-z0-9_]{0,126}$"
+ENTITY_NAME = r"^[a-z][a-z0-9_]*$"
+ARGUMENT_NAME = r"^[a-z][a-z0-9_]*$"
+# A path below a folder: segments that never start with a dot (no '..') joined by '/'.
+_SEGMENTS = r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
+# Jinja's delimiters: statements are templates, so no value of a pipeline file may carry them
+# (a notify message only {{ ds }} and {{ run_id }}, see _template_syntax).
+TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
+MESSAGE_PLACEHOLDER = re.compile(r"\{\{ *(ds|run_id) *\}\}")
 ALERT_CHANNELS = kinds.CHANNELS
 Channel = Literal["sns", "slack"]  # kinds.CHANNELS; who delivers which: kinds.DELIVERED_BY
 ALLOWED_TAGS = frozenset(
     {"ecommerce", "warehouse", "maintenance", "marts", "glue", "redshift", "fixture", "daily"}
 )
+
+
+def _shaped(pattern: str, what: str):
+    """A string type that must match ``pattern`` (published in the JSON Schema)."""
+    regex = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return Annotated[
+        str, AfterValidator(check), WithJsonSchema({"type": "string", "pattern": pattern})
+    ]
+
+
+TableName = _shaped(TABLE_NAME, "a table name written schema.table")
+ColumnName = _shaped(SQL_IDENTIFIER, "a column name (a plain SQL identifier: a-z, 0-9, _)")
+EntityName = _shaped(ENTITY_NAME, "an entity name (a-z, 0-9, _)")
+
+
+def _inside(folder: str, suffix: str):
+    """A path of a ``suffix`` file relative to ``folder``: never absolute, never through '..'
+    (a symlink out of the folder is refused where the file is looked up: _leaves)."""
+    pattern = rf"^{_SEGMENTS}{re.escape(suffix)}$"
+
+    def check(value: str) -> str:
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError(f"{value!r} is an absolute path; write it relative to {folder}")
+        if ".." in re.split(r"[/\\]", value):
+            raise ValueError(f"{value!r} leaves {folder} through '..'")
+        if not re.fullmatch(pattern, value):
+            raise ValueError(
+                f"{value!r} is not a path of a {suffix} file below {folder} "
+                "(segments of letters, digits, _ . - joined by /)"
+            )
+        return value
+
+    return Annotated[
+        str, AfterValidator(check), WithJsonSchema({"type": "string", "pattern": pattern})
+    ]
+
+
+ScriptPath = _inside("include/glue", ".py")
+SqlPath = _inside("include/sql", ".sql")
+SQL_PATH = rf"^{_SEGMENTS}\.sql$"  # SqlPath's pattern, for the schema of one-or-many files
+
+
+def _argument_name(value: str) -> str:
+    if not re.fullmatch(ARGUMENT_NAME, value):
+        raise ValueError(
+            f"{value!r}: a node's argument names are a-z, 0-9 and _, written without '--'; "
+            "Glue's own settings (--TempDir, --extra-*, --enable-*, --job-*, ...) are the "
+            "job definition's, not the node's"
+        )
+    if value in kinds.RESERVED_GLUE_ARGUMENTS:
+        raise ValueError(f"{value!r}: reserved Glue argument, set by the run itself")
+    return value
+
+
+ArgumentName = Annotated[
+    str,
+    AfterValidator(_argument_name),
+    WithJsonSchema({"type": "string", "pattern": ARGUMENT_NAME}),
+]
+
+
+def _free_sql_problem(sql: str) -> str | None:
+    """Why a check's own query cannot be embedded as one scalar subquery (None when it can).
+
+    The query is free SQL by design, but it is spliced into the gate's INSERT: one SELECT (or
+    WITH) query, no ';', no comment (it would swallow the rest of the statement), no backslash
+    (Redshift escapes with it inside literals) and balanced parentheses outside literals."""
+    text = sql.strip().rstrip(";").strip()
+    if not re.match(r"(?i)^(select|with)\b", text):
+        return "a check's sql is one query starting with select or with"
+    if "\\" in text:
+        return "a check's sql may not contain a backslash"
+    depth, quote, i = 0, None, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif text.startswith(("--", "/*"), i):
+            return "a check's sql may not contain a comment"
+        elif ch == ";":
+            return "a check's sql is one query: ';' inside it would start another statement"
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return "a check's sql closes a parenthesis it did not open"
+        i += 1
+    if quote:
+        return "a check's sql leaves a quoted literal open"
+    if depth:
+        return "a check's sql leaves a parenthesis open"
+    return None
 
 
 class _Strict(BaseModel):
@@ -88,34 +202,22 @@ class _NodeBase(_Strict):
 class GlueCrawlerNode(_NodeBase):
     kind: Literal["glue_crawler"]
     crawler: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    entities: list[str] = Field(min_length=1)
+    entities: list[EntityName] = Field(min_length=1)
 
 
 class GlueJobNode(_NodeBase):
     kind: Literal["glue_job"]
-    script: str
-    arguments: dict[str, str] = {}
+    script: ScriptPath
+    arguments: dict[ArgumentName, str] = Field(
+        {}, json_schema_extra={"additionalProperties": False}
+    )
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"] = "G.1X"
     number_of_workers: int = Field(2, ge=2, le=100)
-
-    @field_validator("arguments")
-    @classmethod
-    def _not_reserved(cls, value: dict[str, str]) -> dict[str, str]:
-        taken = sorted(
-            k.removeprefix("--")
-            for k in value
-            if k.removeprefix("--") in kinds.RESERVED_GLUE_ARGUMENTS
-        )
-        if taken:
-            raise ValueError(
-                f"{', '.join(taken)}: reserved Glue argument(s), set by the run itself"
-            )
-        return value
 
 
 class LoadNode(_NodeBase):
     kind: Literal["load"]
-    entity: str
+    entity: EntityName
     table: str = Field(pattern=r"^staging\.[a-z][a-z0-9_]*$")
 
 
@@ -123,12 +225,16 @@ class SqlNode(_NodeBase):
     kind: Literal["sql"]
     # One file or a list of files; the schema says so, the model always holds a list.
     sql: Annotated[
-        list[str],
+        list[SqlPath],
         WithJsonSchema(
             {
                 "anyOf": [
-                    {"type": "string"},
-                    {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    {"type": "string", "pattern": SQL_PATH},
+                    {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": SQL_PATH},
+                        "minItems": 1,
+                    },
                 ]
             }
         ),
@@ -174,17 +280,25 @@ class Check(_Strict):
     name: str = Field(pattern=NODE_ID)
     type: CheckType
     severity: Literal["block", "warn"] = "block"
-    table: str | None = Field(None, pattern=r"^[a-z_]+\.[a-z][a-z0-9_]*$")
-    column: str | None = None
-    columns: list[str] = []
-    values: list[str] = []
-    to_table: str | None = None
-    to_column: str | None = None
+    table: TableName | None = None
+    column: ColumnName | None = None
+    columns: list[ColumnName] = []
+    values: list[str] = []  # any text: each becomes one quoted literal (dwh.quality._lit)
+    to_table: TableName | None = None
+    to_column: ColumnName | None = None
     max_rate: float = Field(0.0, ge=0.0, le=1.0)
     max_change: float | None = Field(None, ge=0.0)
     max_age_days: int | None = Field(None, ge=0)
-    entity: str | None = None
+    entity: EntityName | None = None
     sql: str | None = None
+
+    @field_validator("sql")
+    @classmethod
+    def _one_query(cls, value: str | None) -> str | None:
+        problem = None if value is None else _free_sql_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _required_fields(self) -> Check:
@@ -402,14 +516,19 @@ class PipelineError(Exception):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-def _location(raw: dict, loc: tuple, error_type: str = "") -> str:
-    """Turn a pydantic error location into 'node <id> field <a.b>' using the raw document."""
+def _location(raw: dict, loc: tuple, error_type: str = "", tagged: bool = True) -> str:
+    """Turn a pydantic error location (``tagged``: with the node's kind after its index) or a
+    plain path of the raw document into 'node <id> field <a.b>'."""
     if len(loc) >= 2 and loc[0] == "nodes" and isinstance(loc[1], int):
         nodes = raw.get("nodes") or []
         node = nodes[loc[1]] if loc[1] < len(nodes) and isinstance(nodes[loc[1]], dict) else {}
         node_id = node.get("id", f"#{loc[1]}")
-        # Drop the discriminator tag pydantic inserts (e.g. 'glue_job') from the field path.
-        rest = [str(p) for p in loc[2:] if p not in NODE_KINDS]
+        # Drop the discriminator tag pydantic inserts (e.g. 'glue_job') from the field path,
+        # and the marker of a mapping's key (the key itself names the field).
+        rest = list(loc[2:])
+        if tagged and rest and rest[0] in NODE_KINDS:
+            rest = rest[1:]
+        rest = [str(p) for p in rest if p != "[key]"]
         if not rest and error_type in ("union_tag_invalid", "union_tag_not_found"):
             rest = ["kind"]
         field = ".".join(rest) or "(node)"
@@ -417,7 +536,50 @@ def _location(raw: dict, loc: tuple, error_type: str = "") -> str:
     return f"field {'.'.join(str(p) for p in loc) or '(file)'!r}"
 
 
+def _leaves(folder: Path, rel: str) -> bool:
+    """Whether include/<folder>/<rel> resolves (symlinks followed) outside the folder."""
+    return not (folder / rel).resolve().is_relative_to(folder.resolve())
+
+
+def _template_syntax(raw: dict) -> list[str]:
+    """Every string of the (expanded) document carrying Jinja syntax, named by node and field.
+
+    The check SQL, the Glue arguments and the notify messages are rendered as templates, so a
+    value with ``{{``, ``{%`` or ``{#`` would run as Jinja; only a notify message or subject may
+    use the templating contract's ``{{ ds }}`` and ``{{ run_id }}``."""
+    problems: list[str] = []
+
+    def message_field(loc: tuple) -> bool:
+        if len(loc) != 3 or loc[0] != "nodes" or loc[2] not in ("message", "subject"):
+            return False
+        node = raw["nodes"][loc[1]]
+        return isinstance(node, dict) and node.get("kind") == "notify"
+
+    def walk(value, loc: tuple) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, (*loc, k))
+                walk(v, (*loc, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*loc, i))
+        elif isinstance(value, str):
+            allowed = message_field(loc)
+            text = MESSAGE_PLACEHOLDER.sub("", value) if allowed else value
+            if TEMPLATE_SYNTAX.search(text):
+                only = "; a message may use only {{ ds }} and {{ run_id }}" if allowed else ""
+                problems.append(
+                    f"{_location(raw, loc, tagged=False)}: template syntax ({{{{, {{% or {{#}}) is not "
+                    f"allowed in a pipeline file{only}"
+                )
+
+    walk(raw, ())
+    return list(dict.fromkeys(problems))
+
+
 def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
+    from olist_contract import ENTITIES
+
     problems: list[str] = []
     seen: set[str] = set()
     for n in p.nodes:
@@ -432,8 +594,13 @@ def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
             if dep == n.id:
                 problems.append(f"node {n.id!r} field 'depends_on': depends on itself")
         if isinstance(n, SqlNode):
-            for rel in n.sql:
-                if not (include_dir / "sql" / rel).is_file():
+            for k, rel in enumerate(n.sql):
+                if _leaves(include_dir / "sql", rel):
+                    problems.append(
+                        f"node {n.id!r} field 'sql.{k}': include/sql/{rel} leaves include/sql "
+                        "(a symlink)"
+                    )
+                elif not (include_dir / "sql" / rel).is_file():
                     problems.append(
                         f"node {n.id!r} field 'sql': missing SQL file include/sql/{rel}"
                     )
@@ -443,11 +610,29 @@ def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
                     f"node {n.id!r} field 'channels': {', '.join(missing)} cannot be delivered "
                     f"by the {runtime} runtime (it delivers {', '.join(kinds.DELIVERED_BY[runtime])})"
                 )
-        if isinstance(n, GlueJobNode) and not (include_dir / "glue" / n.script).is_file():
-            problems.append(
-                f"node {n.id!r} field 'script': missing Glue script include/glue/{n.script}"
-            )
-    from olist_contract import ENTITIES
+        if isinstance(n, GlueJobNode):
+            if _leaves(include_dir / "glue", n.script):
+                problems.append(
+                    f"node {n.id!r} field 'script': include/glue/{n.script} leaves include/glue "
+                    "(a symlink)"
+                )
+            elif not (include_dir / "glue" / n.script).is_file():
+                problems.append(
+                    f"node {n.id!r} field 'script': missing Glue script include/glue/{n.script}"
+                )
+        named = []  # (field, entity) pairs naming a contract entity
+        if isinstance(n, GlueJobNode) and "entity" in n.arguments:
+            named.append(("arguments.entity", n.arguments["entity"]))
+        if isinstance(n, LoadNode):
+            named.append(("entity", n.entity))
+        if isinstance(n, QualityNode):
+            named += [(f"checks.{k}.entity", c.entity) for k, c in enumerate(n.checks) if c.entity]
+        for field, entity in named:
+            if entity not in ENTITIES:
+                problems.append(
+                    f"node {n.id!r} field {field!r}: unknown entity {entity!r} "
+                    f"(the contract has: {', '.join(ENTITIES)})"
+                )
 
     for name in p.ingest.entities:
         if name not in ENTITIES:
@@ -477,11 +662,17 @@ def load_pipeline(path: Path, include_dir: Path | None = None) -> Pipeline:
         raw = for_each_entity.expand(raw)  # per-entity templates become ordinary nodes
     except for_each_entity.TemplateError as exc:
         raise PipelineError(path, exc.problems) from None
+    templated = _template_syntax(raw)
     try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{_location(raw, e['loc'], e['type'])}: {e['msg']}" for e in exc.errors()]
+        # A field refused for its template syntax is not reported a second time.
+        named = {t.split(": ", 1)[0] for t in templated}
+        problems = templated + [q for q in problems if q.split(": ", 1)[0] not in named]
         raise PipelineError(path, problems) from None
+    if templated:
+        raise PipelineError(path, templated)
     if pipeline.pipeline != path.stem:
         raise PipelineError(
             path,

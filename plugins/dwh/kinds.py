@@ -66,10 +66,13 @@ GLUE_RUN_ARGUMENTS: dict[str, RunValue] = {
     "--raw_uri": RAW_URI,
     "--processed_uri": PROCESSED_URI,
 }
-# Names a node's `arguments` may not use: the run's own, and what Glue itself sets.
+# Names a node's `arguments` may not use: the run's own, what GlueJob.arguments adds, what Glue
+# itself sets, and Glue's special parameters of one plain word (--conf, --class). The others
+# (--TempDir, --extra-py-files, --enable-*, --job-*, ...) are refused by the shape of a node's
+# argument names (dwh.graph.ARGUMENT_NAME: lowercase, no '-').
 RESERVED_GLUE_ARGUMENTS = frozenset(
     {a.removeprefix("--") for a in GLUE_RUN_ARGUMENTS}
-    | {"formats", "JOB_NAME", "JOB_ID", "JOB_RUN_ID"}
+    | {"formats", "JOB_NAME", "JOB_ID", "JOB_RUN_ID", "conf", "class"}
 )
 
 # Who delivers which notification channel. The local target's stand-in for the SNS topic is the

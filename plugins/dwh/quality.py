@@ -32,7 +32,9 @@ DS = "'{{ ds }}'"
 
 
 def _lit(value) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+    """A Redshift string literal of ``value``. Redshift reads a backslash in a literal as an
+    escape (its QUOTE_LITERAL doubles both), so both are doubled: no value ends the literal."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _observed(c) -> tuple[str, float]:

@@ -50,9 +50,14 @@ class SqlTranspileError(Exception):
 
 @lru_cache(maxsize=1)
 def _jinja():
+    # Sandboxed: statements carry values from pipeline files, and a template must not reach
+    # Python internals (``cycler.__init__.__globals__``) whatever validation let through.
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return ImmutableSandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
 
 
 def render(template: str, context: dict) -> str:

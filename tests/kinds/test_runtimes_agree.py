@@ -310,5 +310,7 @@ def test_a_node_cannot_override_the_reserved_glue_arguments(tmp_path):
     template = 'arguments: {entity: "{entity}"}'
     assert template in text
     path.write_text(text.replace(template, 'arguments: {entity: "{entity}", ingest_date: x}'))
-    with pytest.raises(PipelineError, match="node 'clean_orders' field 'arguments': .*ingest_date"):
+    with pytest.raises(
+        PipelineError, match="node 'clean_orders' field 'arguments.ingest_date': .*reserved"
+    ):
         load_pipeline(path)

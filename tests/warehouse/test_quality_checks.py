@@ -281,3 +281,24 @@ def test_rows_arrived_passes_on_a_first_load_with_rows(qc, tmp_path):
     assert outcome(qc.wh.run_checks(NODE, ARRIVED, context(DS))) == {
         "rows_arrived_orders": (0.0, 0.9, "pass")
     }
+
+
+def test_accepted_values_with_quotes_and_backslashes_stay_literals(qc):
+    """A value is one SQL literal whatever it holds: Redshift reads a backslash as an escape, so
+    an unescaped one would end the literal and run the rest of the value as SQL."""
+    con = qc.wh.con
+    con.execute("create table qc.names (name varchar)")
+    con.execute("insert into qc.names values ('o''brien'), ('back\\slash'), ('other')")
+    hostile = "a\\' or 1=1 or name in ('x"
+    checks = [
+        check(
+            "names_known",
+            "accepted_values",
+            table="qc.names",
+            column="name",
+            values=["o'brien", "back\\slash", hostile],
+        )
+    ]
+    results = outcome(qc.wh.run_checks(NODE, checks, context(DS)))
+    # Only 'other' is not accepted: the hostile value matched nothing and ran nothing.
+    assert results == {"names_known": (1.0, 0.0, "fail")}

@@ -1,6 +1,7 @@
 """The ``dwh`` command line: validate, compile, graph, and the local-target helpers.
 
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
+                              (each problem one line naming file, node and field; exit 2)
 dwh compile [--check]         write (or check) the staging DDL, state machines and JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
@@ -86,9 +87,8 @@ def cmd_validate(args) -> int:
         kinds = sorted({n.kind for n in p.nodes})
         print(f"ok    {name}: {len(p.nodes)} nodes ({', '.join(kinds)}), SQL dependencies upstream")
     for path, err in errors.items():
-        print(f"error {path.name}:", file=sys.stderr)
-        for problem in err.problems:
-            print(f"      - {problem}", file=sys.stderr)
+        for problem in err.problems:  # one line each: the file, the node and the field
+            print(f"error {path.name}: {problem}", file=sys.stderr)
     if not args.skip_sql:
         from dwh.sql import check_all_sql
 
@@ -100,7 +100,7 @@ def cmd_validate(args) -> int:
                 "ok    include/sql: every file renders, parses as Redshift and transpiles to DuckDB"
             )
         errors = errors or dict.fromkeys(problems, None)
-    return 1 if errors else 0
+    return 2 if errors else 0  # invalid input, as every other `dwh` command reports it
 
 
 def _generated(pipelines: dict) -> dict[Path, str]:

@@ -42,6 +42,20 @@ def _period(m: Marts) -> str:
     return " · ".join(parts)
 
 
+def template_environment():
+    """The dashboards' page templates, rendered sandboxed and HTML-escaped."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def _write(path: Path, text: str) -> None:
     """Write only when the content changed, so an unchanged file keeps its timestamp."""
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -61,7 +75,6 @@ def render(
     the durations come from the ops tables. Raises FileNotFoundError when there is no warehouse.
     """
     import duckdb
-    import jinja2
     from plotly.offline import get_plotlyjs
 
     warehouse_path, out_dir = Path(warehouse_path), Path(out_dir)
@@ -81,13 +94,7 @@ def render(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(out_dir / PLOTLY_JS, get_plotlyjs())
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment()
     common = {
         "period": f"{period} · rendered {rendered_at:%Y-%m-%d %H:%M} UTC",
         "rendered_at": f"{rendered_at:%Y-%m-%d %H:%M:%S} UTC",
