@@ -39,6 +39,10 @@ def aws(monkeypatch):
         boto3.client("s3").create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
+        # SECRET, by its partial ARN: a Data API call logs in as the user the secret names.
+        boto3.client("secretsmanager").create_secret(
+            Name="rs", SecretString=json.dumps({"username": "dwh_etl", "password": "x"})
+        )
         yield
 
 
@@ -733,3 +737,16 @@ def test_clearing_a_succeeded_load_runs_its_sql_again(redshift, tmp_path, monkey
         task.execute({"task_state_store": state, "ds": ds})
         loads.append(len(redshift.statements) - before)
     assert loads == [1, 1], f"submissions per try: {loads} (a cleared load must run its SQL)"
+
+
+def test_a_data_api_call_logs_in_as_its_secrets_user_and_a_missing_secret_fails(redshift, data):
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="dwh/redshift/etl", SecretString=json.dumps({"username": "dwh_etl", "password": "x"})
+    )["ARN"]
+    kw = {"ClusterIdentifier": CLUSTER, "Database": "dev"}
+    wait(data, data.execute_statement(Sql="select 1", SecretArn=secret, **kw)["Id"])
+    wait(data, data.execute_statement(Sql="select 1", DbUser="awsuser", **kw)["Id"])
+    assert redshift.logins == ["dwh_etl", "awsuser"]
+    missing = secret.replace("etl", "nobody")
+    with pytest.raises(data.exceptions.ValidationException, match="cannot log in with secret"):
+        data.execute_statement(Sql="select 1", SecretArn=missing, **kw)

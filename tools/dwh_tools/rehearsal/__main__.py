@@ -229,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(f"{runtime}: tasks not successful: {bad}")
         if result.get("status", "SUCCEEDED") != "SUCCEEDED":
             failed.append(f"{runtime}: execution {result['status']}: {result.get('cause')}")
+        # Every workload logs in as the ETL user (infra/modules/redshift/users.tf), never the admin.
+        from dwh_tools.rehearsal.seed import ETL_USER
+
+        if "logins" in result and result["logins"] != [ETL_USER]:
+            failed.append(
+                f"{runtime}: logged in to Redshift as {result['logins']}, not only as {ETL_USER}"
+            )
         if result.get("transient_failures") == 0:
             failed.append(f"{runtime}: no statement matched the rehearsed transient failure")
         for d in result.get("denied", []):

@@ -20,6 +20,8 @@ table's, varchar lengths are enforced, an empty prefix is an error.
 
 Also: ``run(statements)`` executes directly (outcome per statement), ``statements`` holds every
 Data API submission (request, outcomes), ``connections`` the arguments the driver connected with,
+``logins`` the database user of every submission and driver connection (a Data API call with a
+``SecretArn`` logs in as the secret's ``username``, read from Secrets Manager: a missing secret fails),
 ``s3_client_factory`` gives COPY its S3 client (default: boto3's, which moto serves).
 """
 
@@ -145,6 +147,7 @@ class DuckRedshift:
         self.lock = threading.RLock()
         self.statements: dict[str, dict] = {}
         self.connections: list[dict] = []  # what the driver handed to its socket connection
+        self.logins: list[str] = []  # the database user of every submission and connection
         self._undo: list = []
         self._aborts: list[re.Pattern] = []  # see abort_once
         self.aborted: list[str] = []  # the statements that abort_once made fail
@@ -507,6 +510,7 @@ class DuckRedshift:
             sqls = [
                 re.sub(r"(?<!:):(\w+)", lambda m: _literal(params.get(m[1], m[0])), s) for s in sqls
             ]
+        self.logins.append(self._login(body))
         sid = str(uuid.uuid4())
         created = _now()
         # Redshift runs a batch as one transaction, and a lone statement in its own.
@@ -526,6 +530,23 @@ class DuckRedshift:
             if body.get(k):
                 out[k] = body[k]
         return 200, {}, json.dumps(out)
+
+    def _login(self, body: dict) -> str:
+        """The database user a Data API call runs as: the secret's ``username`` (the secret must
+        exist and hold one), else ``DbUser``, else the caller's IAM identity (``IAMR:``)."""
+        if body.get("SecretArn"):
+            import boto3
+            from botocore.exceptions import ClientError
+
+            client = boto3.client("secretsmanager", region_name=self.region)
+            try:
+                value = client.get_secret_value(SecretId=body["SecretArn"])["SecretString"]
+                return json.loads(value)["username"]
+            except (ClientError, KeyError, TypeError, ValueError) as exc:
+                _error(
+                    "ValidationException", f"cannot log in with secret {body['SecretArn']}: {exc}"
+                )
+        return body.get("DbUser") or "IAMR:caller"
 
     def _api_execute_statement(self, resp):
         return self._submit(resp, [json.loads(resp.body or "{}").get("Sql")], batch=False)
@@ -646,6 +667,7 @@ class DuckRedshift:
                 f"Unable to determine ip for host {kwargs.get('host')} port {kwargs.get('port')}"
             )
         self.connections.append(kwargs)
+        self.logins.append(str(kwargs["user"]).removeprefix("IAM:").removeprefix("IAMA:"))
         return DuckConnection(self)
 
     # -- the schema and the comparison ------------------------------------------------------

@@ -209,6 +209,7 @@ def run_aws_dag(pipeline_name: str, ds: str, raw_dir: Path, work: Path) -> dict:
             "seconds": seconds,
             "tasks": states,
             "checksums": redshift.checksums(),
+            "logins": sorted(set(redshift.logins)),
             "glue_runs": len(glue_runs.runs()),
             "denied": _denials(recorder, env, pipelines, ["mwaa"], glue),
         }

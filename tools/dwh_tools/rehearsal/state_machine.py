@@ -161,6 +161,7 @@ def run_state_machine(pipeline_name: str, ds: str, raw_dir: Path, work: Path) ->
             "cause": desc.get("cause"),
             "last_states": entered[-8:],
             "glue_runs": len(glue_runs.runs()),
+            "logins": sorted(set(redshift.logins)),
             "transient_failures": len(redshift.aborted),
             "retried": [name for name in entered if name.endswith("_backoff")],
             "denied": _denials(recorder, env, pipelines, [role], glue),
