@@ -129,3 +129,25 @@ def test_the_ui_and_run_landing_refuses_a_path_as_logical_date(home, capsys, ds)
     assert sentinel.read_text() == "mine"
     assert not (home / "lake" / "raw").exists()
     assert not (home / "sample_data.json").exists()
+
+
+@pytest.mark.parametrize(
+    "ds", ["x/../../customers", "2024-13-45", "2024-02-30", "2024-01-01' or '1'='1", "2024-1-1"]
+)
+def test_every_entry_of_a_logical_date_refuses_it_by_the_one_check(ds):
+    """`dwh run/land/generate --ds`, `dwh ui --ds`, landing and the Glue job: one rule, one text."""
+    from olist_contract import InvalidRunDate, check_run_date
+
+    from dwh_tools import ui
+
+    with pytest.raises(InvalidRunDate) as contract:
+        check_run_date(ds)
+    with pytest.raises(UserError) as landed:
+        landing.check_ds(ds)
+    with pytest.raises(UserError) as cli_run:
+        cli.build_parser().parse_args(["run", "--ds", ds])
+    with pytest.raises(UserError) as ui_flag:
+        ui.build_parser().parse_args(["--ds", ds])
+    assert str(landed.value) == str(contract.value)
+    for err in (cli_run.value, ui_flag.value):
+        assert f"argument --ds: {contract.value}" in str(err)

@@ -8,6 +8,18 @@ writes          <processed_uri>/<entity>/ingest_date=<date>/           (Parquet,
                 <processed_uri>/_metrics/<entity>/ingest_date=<date>/metrics.json
 so re-running a date replaces exactly that date's output.
 
+``--ingest_date`` must be a real calendar date written YYYY-MM-DD
+(:func:`olist_contract.check_run_date`); anything else is refused before any path is built.
+
+A date without a raw file gets an empty partition (an incremental extract has no reference data
+on most days), unless that date's processed partition already holds rows: raw files expire
+(730 days) while processed data is kept, so a backfill of an old date would replace rows that
+can no longer be rebuilt. The job then fails, naming the entity, the date and both paths. When
+the extract of that date is empty on purpose, run it with the optional argument
+``--allow_empty true`` (a Glue job run started by hand with that argument on AWS; locally the
+job arguments of ``run_glue_script``; a node's ``arguments: {allow_empty: "true"}`` in the
+pipeline file would apply it to every run, which is rarely what is meant).
+
 On AWS Glue the job is defined with ``--extra-py-files`` pointing at olist_transforms.py,
 olist_formats.py and olist_contract.py in the scripts bucket, and job bookmarks enabled. Locally
 ``dwh_tools.local_target.spark.run_glue_script`` calls :func:`run` with a plain SparkSession. Nothing from
@@ -20,14 +32,37 @@ import datetime as dt
 import json
 import sys
 
-from olist_contract import ENTITIES, ContractError
+from olist_contract import ENTITIES, ContractError, InvalidRunDate, check_run_date
 from olist_formats import HEAD_BYTES, detect, from_json
 from olist_transforms import BLANK, clean, raw_schema, read_raw, with_lineage
 
 FORMATS_WIDTH = 4096  # ops.glue_metrics.formats
 ARGS = ["JOB_NAME", "entity", "ingest_date", "raw_uri", "processed_uri", "run_id"]
 # Every runtime passes --formats; a run started by hand without it detects everything.
-OPTIONAL_ARGS = ["formats"]
+# --allow_empty true: a missing raw file may replace a processed partition that holds rows.
+OPTIONAL_ARGS = ["formats", "allow_empty"]
+
+
+class MissingRawFile(RuntimeError):
+    """No raw file for a date whose processed partition holds rows (see the module docstring)."""
+
+
+def _check_args(args: dict) -> None:
+    """Refuse a bad date or entity before any path is built from them."""
+    try:
+        check_run_date(args["ingest_date"])
+    except InvalidRunDate as exc:
+        raise InvalidRunDate(f"--ingest_date: {exc}") from None
+    if args["entity"] not in ENTITIES:
+        known = ", ".join(sorted(ENTITIES))
+        raise ValueError(f"--entity: {args['entity']!r} is not an entity (one of: {known})")
+
+
+def _allow_empty(args: dict) -> bool:
+    value = str(args.get("allow_empty") or "false").strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"--allow_empty: {args['allow_empty']!r} is not true or false")
+    return value == "true"
 
 
 def _paths(args: dict) -> dict[str, str]:
@@ -52,6 +87,16 @@ def _filesystem(spark, path: str):
 def _exists(spark, path: str) -> bool:
     fs, p = _filesystem(spark, path)
     return fs.exists(p)
+
+
+def _has_rows(spark, path: str) -> bool:
+    """Whether the Parquet folder at ``path`` holds at least one row."""
+    fs, p = _filesystem(spark, path)
+    if not fs.exists(p):
+        return False
+    if not any(s.getPath().getName().endswith(".parquet") for s in fs.listStatus(p)):
+        return False
+    return spark.read.parquet(path).limit(1).count() > 0
 
 
 def _size(spark, path: str) -> int:
@@ -92,6 +137,8 @@ def run(spark, args: dict) -> dict:
     """
     from pyspark.sql import functions as F
 
+    _check_args(args)
+    allow_empty = _allow_empty(args)
     entity = ENTITIES[args["entity"]]
     paths = _paths(args)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -105,6 +152,13 @@ def run(spark, args: dict) -> dict:
     }
     good = bad = None
     rows_in = rows_blank = 0
+    if not _exists(spark, paths["raw"]) and not allow_empty and _has_rows(spark, paths["out"]):
+        raise MissingRawFile(
+            f"{entity.name} {args['ingest_date']}: no raw file at {paths['raw']}, but the "
+            f"processed partition {paths['out']} holds rows; not replacing it with an empty one "
+            "(the raw file may have expired, and its rows could not be rebuilt). Land the raw "
+            "file again, or run with --allow_empty true if that day's extract is empty on purpose"
+        )
     if not _exists(spark, paths["raw"]) or _size(spark, paths["raw"]) == 0:
         # No file that day (an incremental extract has no reference data) or an empty file:
         # zero rows in, and an empty partition so downstream loads see "nothing new".

@@ -7,6 +7,8 @@ order of the raw CSV header, of the processed Parquet and of the staging tables.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 # Logical types; each layer maps them to its own (Spark, DuckDB, Redshift).
@@ -36,6 +38,27 @@ class ContractError(Exception):
 
     def __init__(self, message: str):
         super().__init__(f"{CONTRACT_VIOLATION}: {message}")
+
+
+class InvalidRunDate(ValueError):
+    """A logical date (ds, ingest_date) that is not a real calendar date written YYYY-MM-DD."""
+
+
+def check_run_date(ds: object) -> str:
+    """The logical date, refused unless a real calendar date written YYYY-MM-DD.
+
+    The one check of every place a logical date enters (the CLI, landing, the UI launcher, the
+    Glue job, the SQL context): the date names partition folders (``ingest_date=<ds>``) that
+    are replaced, and is written into SQL text, so anything else (``x/../../customers``,
+    ``2024-01-01' or '1'='1``) could point outside its partition or change a statement.
+    """
+    if not isinstance(ds, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", ds):
+        raise InvalidRunDate(f"logical date {ds!r} is not a date written YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(ds)
+    except ValueError as exc:
+        raise InvalidRunDate(f"logical date {ds!r} is not a real date ({exc})") from None
+    return ds
 
 
 ORDER_STATUSES = (

@@ -19,6 +19,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from olist_contract import check_run_date
+
 from dwh import config
 
 SAMPLE_CONTEXT = {
@@ -34,9 +36,12 @@ REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+
 
 def local_context(ds: str, run_id: str, processed_uri: str = "") -> dict:
     """The templating contract on the local target. The Redshift-only names (COPY's role,
-    Spectrum's catalog) are blank: the statements using them are never run on DuckDB."""
+    Spectrum's catalog) are blank: the statements using them are never run on DuckDB.
+
+    ``ds`` is written into SQL text as a literal, so it is refused unless a real date
+    (:class:`olist_contract.InvalidRunDate`)."""
     return {
-        "ds": ds,
+        "ds": check_run_date(ds),
         "run_id": run_id,
         "processed_uri": processed_uri,
         "iam_role_arn": "",

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from olist_contract import ENTITIES, ContractError
+from olist_contract import ENTITIES, ContractError, InvalidRunDate
 
 from dwh import config
 from dwh_tools.datagen import generate
@@ -23,7 +23,9 @@ SHARED_OLIST = config.REPO_ROOT.parent / "shared" / "datasets" / "olist_sample"
 SELLERS = ENTITIES["sellers"]
 
 
-def run_job(tmp_path: Path, entity: str, ds: str = DS, formats: str = "{}") -> dict:
+def run_job(
+    tmp_path: Path, entity: str, ds: str = DS, formats: str = "{}", **optional: str
+) -> dict:
     return run_glue_script(
         SCRIPT,
         {
@@ -34,6 +36,7 @@ def run_job(tmp_path: Path, entity: str, ds: str = DS, formats: str = "{}") -> d
             "--raw_uri": str(tmp_path / "raw"),
             "--processed_uri": str(tmp_path / "processed"),
             "--formats": formats,
+            **{f"--{k}": v for k, v in optional.items()},
         },
     )
 
@@ -83,6 +86,82 @@ def test_empty_and_header_only_files_give_an_empty_partition(tmp_path, data, not
     assert processed_rows(tmp_path, "sellers") == []
     written = tmp_path / "processed" / "_metrics" / "sellers" / f"ingest_date={DS}" / "metrics.json"
     assert json.loads(written.read_text())["rows_in"] == 0
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*") if f.is_file()}
+
+
+@pytest.mark.parametrize("ds", ["x/../../customers", "2024-13-45", "2024-01-01' or '1'='1"])
+def test_a_logical_date_that_is_not_a_date_is_refused_before_any_path(tmp_path, ds):
+    """``x/../../customers`` as the sellers job's date would have replaced the customers data."""
+    customers = tmp_path / "processed" / "customers"
+    customers.mkdir(parents=True)
+    (customers / "part-00000.parquet").write_bytes(b"the customers of every day")
+    before = snapshot(tmp_path)
+    with pytest.raises(InvalidRunDate, match="--ingest_date: logical date .* is not a"):
+        run_job(tmp_path, "sellers", ds=ds)
+    assert snapshot(tmp_path) == before
+
+
+def sellers_partition(tmp_path: Path) -> Path:
+    return tmp_path / "processed" / "sellers" / f"ingest_date={DS}"
+
+
+def a_loaded_day_whose_raw_file_is_gone(tmp_path: Path) -> dict[str, bytes]:
+    """The sellers of DS cleaned into processed, then the raw file removed (expired)."""
+    raw = write_raw(tmp_path, "sellers", _csv(SELLERS.column_names, [["s1", "13023", "x", "SP"]]))
+    assert run_job(tmp_path, "sellers")["rows_out"] == 1
+    raw.unlink()
+    return snapshot(tmp_path / "processed")
+
+
+def test_a_missing_raw_file_does_not_replace_a_partition_that_holds_rows(tmp_path):
+    before = a_loaded_day_whose_raw_file_is_gone(tmp_path)
+    raw = tmp_path / "raw" / "sellers" / f"ingest_date={DS}" / SELLERS.file_name
+    with pytest.raises(RuntimeError) as err:
+        run_job(tmp_path, "sellers")
+    assert type(err.value).__name__ == "MissingRawFile"
+    message = str(err.value)
+    for part in ("sellers", DS, str(raw), str(sellers_partition(tmp_path)), "--allow_empty true"):
+        assert part in message
+    assert snapshot(tmp_path / "processed") == before  # partition, quarantine, metrics untouched
+    assert len(processed_rows(tmp_path, "sellers")) == 1
+
+
+def test_allow_empty_replaces_the_partition_when_the_extract_is_empty_on_purpose(tmp_path):
+    a_loaded_day_whose_raw_file_is_gone(tmp_path)
+    metrics = run_job(tmp_path, "sellers", allow_empty="true")
+    assert (metrics["rows_in"], metrics["rows_out"], metrics["note"]) == (0, 0, "no file")
+    assert processed_rows(tmp_path, "sellers") == []
+
+
+def test_allow_empty_takes_only_true_or_false(tmp_path):
+    before = a_loaded_day_whose_raw_file_is_gone(tmp_path)
+    with pytest.raises(ValueError, match="--allow_empty: 'yes' is not true or false"):
+        run_job(tmp_path, "sellers", allow_empty="yes")
+    assert snapshot(tmp_path / "processed") == before
+
+
+def test_a_date_without_raw_file_or_partition_gets_an_empty_partition_again_and_again(tmp_path):
+    # An incremental extract has no reference data most days: that is not an error, and a
+    # re-run of such a day (its partition empty) is not either.
+    for _ in range(2):
+        metrics = run_job(tmp_path, "sellers")
+        assert (metrics["rows_in"], metrics["rows_out"], metrics["note"]) == (0, 0, "no file")
+        assert processed_rows(tmp_path, "sellers") == []
+        written = json.loads(
+            (
+                tmp_path
+                / "processed"
+                / "_metrics"
+                / "sellers"
+                / f"ingest_date={DS}"
+                / "metrics.json"
+            ).read_text()
+        )
+        assert written["note"] == "no file"
 
 
 def test_a_missing_column_fails_the_job_naming_file_and_column(tmp_path):

@@ -28,6 +28,7 @@ What moto cannot run, and how it is covered here instead:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -129,7 +130,7 @@ def provision(pipeline) -> dict:
     return {"topic": topic, "queue_url": queue_url}
 
 
-def execute(pipeline, include, resources, ds="2024-03-01") -> dict:
+def execute(pipeline, include, resources, ds: object = "2024-03-01") -> dict:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     role = f"arn:aws:iam::123456789012:role/{PREFIX}-sfn"
     definition = compile_pipeline(pipeline, include)
@@ -139,7 +140,6 @@ def execute(pipeline, include, resources, ds="2024-03-01") -> dict:
         roleArn=role,
     )["stateMachineArn"]
     execution_input = {
-        "ds": ds,
         "config": {
             "resource_prefix": PREFIX,
             "redshift_cluster_id": "dwh-test-cluster",
@@ -152,6 +152,8 @@ def execute(pipeline, include, resources, ds="2024-03-01") -> dict:
             "alert_topic_arn": resources["topic"],
         },
     }
+    if ds is not None:  # None: no ds in the input, the execution's start date is used
+        execution_input["ds"] = ds
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
     deadline = time.monotonic() + 120
     while True:
@@ -196,6 +198,58 @@ def test_success_path_runs_every_node(aws, monkeypatch, pipeline_and_include):
     notify_messages = alerts(resources)
     if any(n.kind == "notify" for n in pipeline.nodes):
         assert any("2024-03-01" in m for m in notify_messages), notify_messages
+
+
+def glue_job_runs(pipeline) -> dict[str, int]:
+    glue = boto3.client("glue", region_name=REGION)
+    return {
+        n.id: len(glue.get_job_runs(JobName=f"{PREFIX}-{n.id}")["JobRuns"])
+        for n in pipeline.nodes
+        if n.kind == "glue_job"
+    }
+
+
+@pytest.mark.parametrize(
+    "ds", ["x/../../customers", "2024-13-45", "2024-02-30", "2024-01-01' or '1'='1", "", 20240101]
+)
+def test_a_logical_date_that_is_not_a_date_fails_the_execution_before_any_task(
+    aws, monkeypatch, fixture_include, ds
+):
+    """``x/../../customers`` would have had the Glue jobs write into another entity's data."""
+    from dwh.graph import load_pipeline
+
+    pipeline = load_pipeline(
+        fixture_include / "pipelines" / "fixture_all_kinds.yaml", fixture_include
+    )
+    fake = FakeRedshiftData(failed_blocking=0)
+    install_fake_redshift(monkeypatch, fake)
+    resources = provision(pipeline)
+    result = execute(pipeline, fixture_include, resources, ds=ds)
+    assert result["status"] == "FAILED"
+    assert result["desc"]["error"] == "InvalidRunDate"
+    assert "YYYY-MM-DD" in result["desc"]["cause"]
+    assert not {n.id for n in pipeline.nodes} & set(result["entered"])
+    assert set(glue_job_runs(pipeline).values()) == {0}
+    assert fake.sql == {}
+
+
+def test_without_a_logical_date_the_execution_runs_for_its_start_date(
+    aws, monkeypatch, fixture_include
+):
+    from dwh.graph import load_pipeline
+
+    pipeline = load_pipeline(
+        fixture_include / "pipelines" / "fixture_all_kinds.yaml", fixture_include
+    )
+    fake = FakeRedshiftData(failed_blocking=0)
+    install_fake_redshift(monkeypatch, fake)
+    resources = provision(pipeline)
+    result = execute(pipeline, fixture_include, resources, ds=None)
+    assert result["status"] == "SUCCEEDED", result["entered"][-5:]
+    started = result["desc"]["startDate"].astimezone(dt.UTC).date().isoformat()
+    sent = [s for batch in fake.sql.values() for s in batch]
+    assert any(f"ingest_date={started}/" in s for s in sent), sent[:3]
+    assert set(glue_job_runs(pipeline).values()) == {1}
 
 
 @pytest.mark.with_node_kind("quality")

@@ -15,11 +15,11 @@ entity) is one line on stderr, ``dwh: error: ...``, and exit status 2.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import re
 import sys
 from pathlib import Path
+
+from olist_contract import InvalidRunDate, check_run_date
 
 from dwh import config
 from dwh_tools.errors import UserError
@@ -35,14 +35,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def logical_date(text: str) -> str:
-    """``--ds``: a real calendar date written YYYY-MM-DD."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD")
+    """``--ds``: a real calendar date written YYYY-MM-DD (:func:`olist_contract.check_run_date`)."""
     try:
-        dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a real date ({exc})") from None
-    return text
+        return check_run_date(text)
+    except InvalidRunDate as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def positive(kind: type):

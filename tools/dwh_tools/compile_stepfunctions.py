@@ -707,8 +707,17 @@ def chains_and_stages(pipeline: Pipeline) -> list[list[list[str]]]:
     return stages
 
 
+INVALID_RUN_DATE = "InvalidRunDate"
+
+
 def _run_date_states(first: str) -> dict:
-    """The logical date: the execution input's ``ds``, else the execution's start date."""
+    """The logical date: the execution input's ``ds``, else the execution's start date.
+
+    A given ``ds`` becomes part of S3 paths and SQL text, so it must be a date written
+    YYYY-MM-DD: it must be a string, and ``<ds>T00:00:00Z`` must be an ASL timestamp (RFC 3339,
+    which takes exactly that form of a date and a real calendar day). Otherwise the execution
+    fails with InvalidRunDate before any task runs. (Choice rules have no regular expressions:
+    StringMatches knows only ``*``, so the timestamp check is what pins the shape.)"""
 
     def context(ds: str) -> dict:
         return {
@@ -722,11 +731,35 @@ def _run_date_states(first: str) -> dict:
             "Next": first,
         }
 
+    check = "$.ds_check.timestamp"
     return {
         "ResolveRunDate": {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.ds", "IsPresent": True, "Next": "UseGivenDate"}],
+            "Choices": [{"Variable": "$.ds", "IsPresent": True, "Next": "CheckRunDateIsText"}],
             "Default": "UseStartDate",
+        },
+        # A rule reading a missing field is a run-time error, so the field is known present here.
+        "CheckRunDateIsText": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.ds", "IsString": True, "Next": "DateAsTimestamp"}],
+            "Default": INVALID_RUN_DATE,
+        },
+        "DateAsTimestamp": {
+            "Type": "Pass",
+            "Parameters": {"timestamp.$": "States.Format('{}T00:00:00Z', $.ds)"},
+            "ResultPath": "$.ds_check",
+            "Next": "CheckRunDate",
+        },
+        "CheckRunDate": {
+            "Type": "Choice",
+            "Choices": [{"Variable": check, "IsTimestamp": True, "Next": "UseGivenDate"}],
+            "Default": INVALID_RUN_DATE,
+        },
+        INVALID_RUN_DATE: {
+            "Type": "Fail",
+            "Error": INVALID_RUN_DATE,
+            "Cause": "execution input field ds: not a date written YYYY-MM-DD (a real calendar "
+            "date, such as 2024-01-01); leave it out to run for the execution's start date",
         },
         "UseGivenDate": context("$.ds"),
         "UseStartDate": context(

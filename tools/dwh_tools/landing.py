@@ -7,14 +7,12 @@ name, since the crawler and the Glue job find an entity's file by that name.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from olist_contract import ENTITIES, FILE_STEMS, Entity
+from olist_contract import ENTITIES, FILE_STEMS, Entity, InvalidRunDate, check_run_date
 from olist_formats import read_header
 
 from dwh_tools.errors import UserError
@@ -113,18 +111,12 @@ def identify(path: Path) -> tuple[Entity, bool]:
 
 
 def check_ds(ds: str) -> str:
-    """The logical date, refused unless a real calendar date written YYYY-MM-DD.
-
-    It names a folder (``ingest_date=<ds>``) that is removed and recreated, so anything else
-    (``../x``) could point outside the raw area.
-    """
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", ds):
-        raise UserError(f"logical date {ds!r} is not a date written YYYY-MM-DD")
+    """The logical date, refused unless a real calendar date written YYYY-MM-DD
+    (:func:`olist_contract.check_run_date`, as a user error)."""
     try:
-        dt.date.fromisoformat(ds)
-    except ValueError as exc:
-        raise UserError(f"logical date {ds!r} is not a real date ({exc})") from None
-    return ds
+        return check_run_date(ds)
+    except InvalidRunDate as exc:
+        raise UserError(str(exc)) from None
 
 
 def _target(raw_root: Path, entity: Entity, ds: str) -> Path:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from olist_contract import ENTITIES
+from olist_contract import ENTITIES, check_run_date
 
 from dwh import config
 from dwh.loads import load_log_insert
@@ -88,7 +88,11 @@ class Warehouse:
     def load_entity(
         self, entity: str, table: str, processed_root: Path, ds: str, run_id: str
     ) -> dict:
-        """Staging truncate-and-load of one date's Parquet, its Glue metrics and the ledger row."""
+        """Staging truncate-and-load of one date's Parquet, its Glue metrics and the ledger row.
+
+        ``ds`` names the partition read and is written into the statements' text: a value that
+        is not a real date is refused (:class:`olist_contract.InvalidRunDate`)."""
+        check_run_date(ds)
         cols = ", ".join([*ENTITIES[entity].column_names, *LINEAGE])
         part = Path(processed_root) / entity / f"ingest_date={ds}"
         metrics_file = (

@@ -17,12 +17,16 @@ filled in here, and only that:
   branch fails just as a sibling enters a Task, the stopped sibling takes its own input as its
   timeout and the execution history can no longer be read (a TypeError in moto's serialiser).
   The timeout, a constant, is always evaluated.
+- moto puts the execution's start time in the context object as a Python datetime, where AWS
+  puts ISO 8601 text (``$$.Execution.StartTime``, which the machine splits to get the default
+  logical date): it is put there as AWS writes it.
 
 The Redshift statements run on DuckDB (:mod:`.redshift`), every call is recorded for the IAM check.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import types
@@ -68,6 +72,13 @@ def _glue_sync(self, env, resource_runtime_part, normalised_parameters, state_cr
     raise TimeoutError(f"Glue job {normalised_parameters['JobName']} still running")
 
 
+def aws_timestamp(moment: dt.datetime) -> str:
+    """A time as AWS writes it in a context object: UTC, milliseconds, ``Z`` (moto's are naive
+    UTC)."""
+    utc = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def patch_interpreter(patcher, glue_sync=_glue_sync) -> None:
     """Fill moto's interpreter gaps (module docstring). ``patcher`` has pytest's monkeypatch
     ``setattr``/``setitem``; ``glue_sync`` ends a ``glue:startJobRun.sync`` state, given the
@@ -82,7 +93,18 @@ def patch_interpreter(patcher, glue_sync=_glue_sync) -> None:
         state_task_service_aws_sdk as aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
+    real_environment = ExecutionWorker._get_evaluation_environment
+
+    def environment(self):
+        env = real_environment(self)
+        execution = env.states.context_object.context_object_data["Execution"]
+        if isinstance(execution["StartTime"], dt.datetime):
+            execution["StartTime"] = aws_timestamp(execution["StartTime"])
+        return env
+
+    patcher.setattr(ExecutionWorker, "_get_evaluation_environment", environment)
     patcher.setattr(
         wait_function.WaitFunction, "_wait_interval", lambda self, env, wait_seconds: None
     )
