@@ -15,10 +15,12 @@ A date without a raw file gets an empty partition (an incremental extract has no
 on most days), unless that date's processed partition already holds rows: raw files expire
 (730 days) while processed data is kept, so a backfill of an old date would replace rows that
 can no longer be rebuilt. The job then fails, naming the entity, the date and both paths. When
-the extract of that date is empty on purpose, run it with the optional argument
-``--allow_empty true`` (a Glue job run started by hand with that argument on AWS; locally the
-job arguments of ``run_glue_script``; a node's ``arguments: {allow_empty: "true"}`` in the
-pipeline file would apply it to every run, which is rarely what is meant).
+the extract of that date is empty on purpose, the run says so, and every runtime passes the
+optional argument ``--allow_empty true`` (``false`` otherwise; dwh.kinds.ALLOW_EMPTY): the Airflow
+DAG param ``allow_empty`` (the trigger form, or a run's conf ``{"allow_empty": true}``),
+``dwh run --allow-empty`` locally, the execution input's ``"allow_empty": true`` for the state
+machine. A node cannot set it for every run (it is a reserved argument); a Glue job run started
+by hand may pass it too.
 
 On AWS Glue the job is defined with ``--extra-py-files`` pointing at olist_transforms.py,
 olist_formats.py and olist_contract.py in the scripts bucket, and job bookmarks enabled. Locally

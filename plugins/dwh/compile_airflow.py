@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Param
 
 from dwh import config, kinds
 from dwh.graph import Pipeline, load_pipeline
@@ -67,6 +67,18 @@ def _sql_macros(target: str) -> dict | None:
     return dict(SQL_MACROS)
 
 
+def run_params() -> dict[str, Param]:
+    """The DAG's params: what one run says of itself, in the trigger form and a run's conf."""
+    return {
+        kinds.ALLOW_EMPTY.name: Param(
+            False,
+            type="boolean",
+            title="Extract empty on purpose",
+            description=kinds.ALLOW_EMPTY_DESCRIPTION,
+        )
+    }
+
+
 def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
     """Compile one pipeline for one target into an Airflow DAG."""
     target = target or config.target()
@@ -85,6 +97,7 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
         template_searchpath=[str(config.SQL_DIR)],
         user_defined_macros=_sql_macros(target),
         dagrun_timeout=dt.timedelta(hours=12),
+        params=run_params(),
     ) as dag:
         tasks = {
             n.id: registry[n.kind](kinds.define(n, pipeline), **_task_kwargs(pipeline, n, target))

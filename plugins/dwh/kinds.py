@@ -57,7 +57,21 @@ DS = RunValue("ds")
 RUN_ID = RunValue("run_id")
 RAW_URI = RunValue("raw_uri")
 PROCESSED_URI = RunValue("processed_uri")
-RUN_VALUES = ("ds", "run_id", "raw_uri", "processed_uri", "iam_role_arn", "glue_database")
+# Whether the run says its extract is empty on purpose: a job that cleans an entity may then
+# replace a processed partition holding rows with an empty one when that date's raw file is
+# missing (include/glue/clean_entity.py). Set per run, never per node: the Airflow DAG param
+# ``allow_empty``, ``dwh run --allow-empty``, the execution input's ``allow_empty``. Its value is
+# a Glue argument, so text: :func:`allow_empty_value`.
+ALLOW_EMPTY = RunValue("allow_empty")
+RUN_VALUES = (
+    "ds",
+    "run_id",
+    "raw_uri",
+    "processed_uri",
+    "iam_role_arn",
+    "glue_database",
+    "allow_empty",
+)
 
 # The arguments every Glue job of every runtime receives, before the node's own `arguments`.
 GLUE_RUN_ARGUMENTS: dict[str, RunValue] = {
@@ -72,8 +86,22 @@ GLUE_RUN_ARGUMENTS: dict[str, RunValue] = {
 # argument names (dwh.graph.ARGUMENT_NAME: lowercase, no '-').
 RESERVED_GLUE_ARGUMENTS = frozenset(
     {a.removeprefix("--") for a in GLUE_RUN_ARGUMENTS}
-    | {"formats", "JOB_NAME", "JOB_ID", "JOB_RUN_ID", "conf", "class"}
+    | {"formats", ALLOW_EMPTY.name, "JOB_NAME", "JOB_ID", "JOB_RUN_ID", "conf", "class"}
 )
+
+# The run's ``allow_empty`` as its Airflow DAG param says it (see compile_airflow.run_params).
+ALLOW_EMPTY_DESCRIPTION = (
+    "The extract of this date is empty on purpose: a Glue job that cleans an entity may replace "
+    "a processed partition that holds rows with an empty one when the date's raw file is "
+    "missing. Leave it off for a backfill: raw files expire after 730 days, and rows replaced "
+    "then cannot be rebuilt."
+)
+
+
+def allow_empty_value(flag: object) -> str:
+    """The Glue argument of a run's ``allow_empty``: "true" only for a boolean true."""
+    return "true" if flag is True else "false"
+
 
 # Who delivers which notification channel. The local target's stand-in for the SNS topic is the
 # outbox ($DWH_HOME/alerts/outbox.jsonl); Step Functions' only notification integration is SNS.
@@ -194,7 +222,8 @@ class GlueJob(Kind):
 
         A job that cleans an entity (an ``entity`` argument) also receives ``--formats``: what the
         pipeline file declares of that entity's formats (``ingest.entities``), as JSON, ``{}``
-        when nothing is declared and the job detects everything itself."""
+        when nothing is declared and the job detects everything itself, and ``--allow_empty``,
+        the run's :data:`ALLOW_EMPTY` ("true" or "false")."""
         own = {f"--{k}": v for k, v in self.node.arguments.items()}
         if "entity" in self.node.arguments:
             ingest = (
@@ -204,6 +233,7 @@ class GlueJob(Kind):
             )
             declared = ingest.declared_formats() if ingest else {}
             own["--formats"] = json.dumps(declared, sort_keys=True)
+            own[f"--{ALLOW_EMPTY.name}"] = ALLOW_EMPTY
         return {**GLUE_RUN_ARGUMENTS, **own}
 
 

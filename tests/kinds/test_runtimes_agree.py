@@ -58,9 +58,11 @@ def airflow_values(monkeypatch):
         monkeypatch.setenv(f"AIRFLOW_VAR_DWH_{name.upper()}", value)
 
 
-def rendered(task, dag) -> None:
-    """Render a task's template fields the way the worker does before execute."""
+def rendered(task, dag, conf: dict | None = None) -> None:
+    """Render a task's template fields the way the worker does before execute, its params the
+    DAG's merged with the DagRun's ``conf`` and validated, as the task runner makes them."""
     from airflow.sdk import Variable
+    from airflow.sdk.definitions.param import process_params
 
     class Var:
         class value:  # noqa: N801 - the template reads var.value.<name>
@@ -69,7 +71,9 @@ def rendered(task, dag) -> None:
 
         value = value()
 
-    task.render_template_fields({"ds": DS, "run_id": RUN_ID, "var": Var()}, dag.get_template_env())
+    params = process_params(dag, task, conf, suppress_exception=False)
+    context = {"ds": DS, "run_id": RUN_ID, "var": Var(), "params": params}
+    task.render_template_fields(context, dag.get_template_env())
 
 
 def jsonpath(document: dict, path: str):
@@ -166,11 +170,15 @@ def test_the_local_runtime_rolls_back_every_file_of_a_failed_sql_node(tmp_path, 
 # --- Glue job arguments and names -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("allow_empty", [False, True])
 def test_a_glue_job_gets_the_same_arguments_and_name_on_every_runtime(
-    pipeline, machine, airflow_values, monkeypatch, tmp_path
+    pipeline, machine, airflow_values, monkeypatch, tmp_path, allow_empty
 ):
+    """``allow_empty``: the run's flag, as each runtime takes it (the DagRun conf of both
+    Airflow targets, the state machine's execution input, resolved by its first states)."""
     node = pipeline.node_map["clean_orders"]
-    expected = kinds.resolve(kinds.define(node).arguments(), VALUES)
+    text = "true" if allow_empty else "false"
+    expected = kinds.resolve(kinds.define(node).arguments(), {**VALUES, "allow_empty": text})
     assert set(expected) == {
         "--ingest_date",
         "--run_id",
@@ -178,7 +186,9 @@ def test_a_glue_job_gets_the_same_arguments_and_name_on_every_runtime(
         "--processed_uri",
         "--entity",
         "--formats",
+        "--allow_empty",
     }
+    assert expected["--allow_empty"] == text
 
     # local: the arguments the script is run with (the lake folders stand in for the buckets).
     from dwh_tools.local_target import spark
@@ -189,7 +199,7 @@ def test_a_glue_job_gets_the_same_arguments_and_name_on_every_runtime(
     monkeypatch.setattr(spark, "run_glue_script", lambda script, args: seen.update(args) or {})
     with DAG("args_probe", schedule=None):
         local = OPERATORS["glue_job"](kinds.define(node), task_id=node.id)
-    local.work({"ds": DS, "run_id": RUN_ID})
+    local.work({"ds": DS, "run_id": RUN_ID, "params": {"allow_empty": allow_empty}})
     local_args = {k: v.replace("s3:/", "s3://") for k, v in seen.items()}
     assert local_args.pop("--JOB_NAME") == "local-clean_orders"
     assert local_args == expected
@@ -197,14 +207,16 @@ def test_a_glue_job_gets_the_same_arguments_and_name_on_every_runtime(
     # aws: GlueJobOperator's script_args and job name, rendered as the worker renders them.
     dag = build_dag(pipeline, "aws")
     task = dag.get_task(node.id)
-    rendered(task, dag)
+    rendered(task, dag, {"allow_empty": allow_empty})
     assert task.script_args == expected
     assert task.job_name == kinds.resource_name(PREFIX, node.id)
 
-    # Step Functions: startJobRun's Arguments and JobName, evaluated against an execution input.
+    # Step Functions: startJobRun's Arguments and JobName, evaluated against the input the
+    # machine's first states make of an execution input (moto runs them: test_moto_execution).
+    state_input = {**sfn_input(), "allow_empty": machine[f"AllowEmpty{allow_empty}"]["Result"]}
     params = machine[node.id]["Parameters"]
-    assert evaluate(params["Arguments"], sfn_input()) == expected
-    assert evaluate(params, sfn_input())["JobName"] == kinds.resource_name(PREFIX, node.id)
+    assert evaluate(params["Arguments"], state_input) == expected
+    assert evaluate(params, state_input)["JobName"] == kinds.resource_name(PREFIX, node.id)
 
 
 def test_the_crawler_is_named_the_same_on_aws_and_in_step_functions(
@@ -314,3 +326,19 @@ def test_a_node_cannot_override_the_reserved_glue_arguments(tmp_path):
         PipelineError, match="node 'clean_orders' field 'arguments.ingest_date': .*reserved"
     ):
         load_pipeline(path)
+
+
+def test_a_node_cannot_allow_empty_extracts_for_every_run(tmp_path):
+    """allow_empty is the run's to say (a backfill must never get it by default)."""
+    text = (config.PIPELINES_DIR / "ecommerce_dwh.yaml").read_text()
+    path = tmp_path / "ecommerce_dwh.yaml"
+    template = 'arguments: {entity: "{entity}"}'
+    path.write_text(text.replace(template, 'arguments: {entity: "{entity}", allow_empty: "true"}'))
+    with pytest.raises(PipelineError) as err:
+        load_pipeline(path)
+    assert str(err.value).startswith(str(path))
+    assert re.search(
+        r"node 'clean_orders' field 'arguments\.allow_empty': .*'allow_empty': reserved Glue "
+        r"argument, set by the run itself",
+        str(err.value),
+    )

@@ -130,7 +130,9 @@ def provision(pipeline) -> dict:
     return {"topic": topic, "queue_url": queue_url}
 
 
-def execute(pipeline, include, resources, ds: object = "2024-03-01") -> dict:
+def execute(
+    pipeline, include, resources, ds: object = "2024-03-01", extra: dict | None = None
+) -> dict:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     role = f"arn:aws:iam::123456789012:role/{PREFIX}-sfn"
     definition = compile_pipeline(pipeline, include)
@@ -154,6 +156,7 @@ def execute(pipeline, include, resources, ds: object = "2024-03-01") -> dict:
     }
     if ds is not None:  # None: no ds in the input, the execution's start date is used
         execution_input["ds"] = ds
+    execution_input |= extra or {}
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
     deadline = time.monotonic() + 120
     while True:
@@ -250,6 +253,65 @@ def test_without_a_logical_date_the_execution_runs_for_its_start_date(
     sent = [s for batch in fake.sql.values() for s in batch]
     assert any(f"ingest_date={started}/" in s for s in sent), sent[:3]
     assert set(glue_job_runs(pipeline).values()) == {1}
+
+
+def glue_job_arguments(pipeline) -> dict[str, list[dict]]:
+    """Node id -> the Arguments of each run of its Glue job, as Glue received them."""
+    glue = boto3.client("glue", region_name=REGION)
+    return {
+        n.id: [r["Arguments"] for r in glue.get_job_runs(JobName=f"{PREFIX}-{n.id}")["JobRuns"]]
+        for n in pipeline.nodes
+        if n.kind == "glue_job"
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [({"allow_empty": True}, "true"), ({"allow_empty": False}, "false"), ({}, "false")],
+    ids=["true", "false", "absent"],
+)
+def test_the_execution_input_says_whether_the_extract_is_empty_on_purpose(
+    aws, monkeypatch, fixture_include, extra, expected
+):
+    """Every job that cleans an entity gets the run's --allow_empty; absent means false."""
+    from dwh.graph import load_pipeline
+
+    pipeline = load_pipeline(
+        fixture_include / "pipelines" / "fixture_all_kinds.yaml", fixture_include
+    )
+    install_fake_redshift(monkeypatch, FakeRedshiftData(failed_blocking=0))
+    resources = provision(pipeline)
+    result = execute(pipeline, fixture_include, resources, extra=extra)
+    assert result["status"] == "SUCCEEDED", result["entered"][-5:]
+    cleaning = {n.id for n in pipeline.nodes if n.kind == "glue_job" and "entity" in n.arguments}
+    assert cleaning
+    runs = glue_job_arguments(pipeline)
+    for node_id in cleaning:
+        (arguments,) = runs[node_id]
+        assert arguments["--allow_empty"] == expected, node_id
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, None, {"value": True}])
+def test_an_allow_empty_that_is_not_a_boolean_fails_the_execution_before_any_task(
+    aws, monkeypatch, fixture_include, value
+):
+    """Not guessed either way: "yes" read as false would fail the jobs later on the missing
+    file, read as true could replace processed rows; the Airflow param refuses it too."""
+    from dwh.graph import load_pipeline
+
+    pipeline = load_pipeline(
+        fixture_include / "pipelines" / "fixture_all_kinds.yaml", fixture_include
+    )
+    fake = FakeRedshiftData(failed_blocking=0)
+    install_fake_redshift(monkeypatch, fake)
+    resources = provision(pipeline)
+    result = execute(pipeline, fixture_include, resources, extra={"allow_empty": value})
+    assert result["status"] == "FAILED"
+    assert result["desc"]["error"] == "InvalidAllowEmpty"
+    assert "allow_empty" in result["desc"]["cause"] and "boolean" in result["desc"]["cause"]
+    assert not {n.id for n in pipeline.nodes} & set(result["entered"])
+    assert set(glue_job_runs(pipeline).values()) == {0}
+    assert fake.sql == {}
 
 
 @pytest.mark.with_node_kind("quality")

@@ -223,6 +223,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="folder of your own Olist-shaped CSVs instead of sample data")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--defect-rate", type=float, default=0.01, help="share of spoilt sample rows")
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="the extract of this date is empty on purpose: a Glue job may replace processed "
+        "rows with an empty partition when the date's raw file is missing (the DAG param "
+        "allow_empty; off by default, so a backfill never destroys processed data)",
+    )
     p.set_defaults(func=lambda a: __import__("dwh_tools.runner").runner.main(a))
 
     p = sub.add_parser("generate", help="write Olist-shaped sample CSVs for a logical date")

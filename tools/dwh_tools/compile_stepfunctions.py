@@ -56,6 +56,8 @@ INPUT_EXAMPLE = {
         "alert_topic_arn": "<sns topic arn from terraform output>",
     },
     "ds": "2024-01-01 (optional; defaults to the execution's start date)",
+    "allow_empty": "true (optional JSON boolean; absent or false: a missing raw file never "
+    "replaces processed rows; true: the extract is empty on purpose, see kinds.ALLOW_EMPTY)",
 }
 
 # Templating contract -> JSONPath of the value in every state's input.
@@ -66,6 +68,7 @@ RUNTIME_VALUES = {
     "raw_uri": "$.config.raw_uri",
     "iam_role_arn": "$.config.iam_role_arn",
     "glue_database": "$.config.glue_database",
+    "allow_empty": "$.allow_empty",  # "true"/"false", resolved by _allow_empty_states
 }
 
 ALERT_STATE = "NotifyFailure"
@@ -726,6 +729,7 @@ def _run_date_states(first: str) -> dict:
                 "config.$": "$.config",
                 "ds.$": ds,
                 "run_id.$": "$$.Execution.Name",
+                "allow_empty.$": "$.allow_empty",  # resolved before (_allow_empty_states)
                 "sql_quote": "'",
             },
             "Next": first,
@@ -768,6 +772,54 @@ def _run_date_states(first: str) -> dict:
     }
 
 
+INVALID_ALLOW_EMPTY = "InvalidAllowEmpty"
+
+
+def _allow_empty_states(first: str) -> dict:
+    """The run's ``allow_empty`` (kinds.ALLOW_EMPTY) as its Glue argument, at ``$.allow_empty``.
+
+    The execution input's ``allow_empty`` is optional: absent or ``false`` gives "false", ``true``
+    gives "true". Any other value (``"yes"``, ``"true"`` as text, ``1``) fails the execution with
+    InvalidAllowEmpty before any task runs, as the Airflow DAG param refuses a non-boolean: a
+    guess either way would be wrong for someone. Each rule reads the field only once the one
+    before has shown it present and a boolean (a rule reading a missing field is an error)."""
+
+    def value(text: str) -> dict:
+        return {"Type": "Pass", "Result": text, "ResultPath": "$.allow_empty", "Next": first}
+
+    return {
+        "ResolveAllowEmpty": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.allow_empty", "IsPresent": True, "Next": "CheckAllowEmptyIsBoolean"}
+            ],
+            "Default": "AllowEmptyFalse",
+        },
+        "CheckAllowEmptyIsBoolean": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.allow_empty", "IsBoolean": True, "Next": "CheckAllowEmpty"}
+            ],
+            "Default": INVALID_ALLOW_EMPTY,
+        },
+        "CheckAllowEmpty": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.allow_empty", "BooleanEquals": True, "Next": "AllowEmptyTrue"}
+            ],
+            "Default": "AllowEmptyFalse",
+        },
+        INVALID_ALLOW_EMPTY: {
+            "Type": "Fail",
+            "Error": INVALID_ALLOW_EMPTY,
+            "Cause": "execution input field allow_empty: not a JSON boolean; give true when the "
+            "extract of the date is empty on purpose, or leave it out (false)",
+        },
+        "AllowEmptyTrue": value(kinds.allow_empty_value(True)),
+        "AllowEmptyFalse": value(kinds.allow_empty_value(False)),
+    }
+
+
 def _alert_states(pipeline: Pipeline) -> dict:
     return {
         ALERT_STATE: {
@@ -801,7 +853,7 @@ def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dic
     b = _Builder(pipeline, include_dir or config.INCLUDE_DIR)
     stages = chains_and_stages(pipeline)
     names = [stage[0][0] if len(stage) == 1 else f"Stage{k + 1}" for k, stage in enumerate(stages)]
-    states: dict = _run_date_states(names[0])
+    states: dict = _allow_empty_states("ResolveRunDate") | _run_date_states(names[0])
     for k, stage in enumerate(stages):
         nxt = names[k + 1] if k + 1 < len(stages) else "Succeeded"
         if len(stage) == 1:
@@ -827,7 +879,7 @@ def compile_pipeline(pipeline: Pipeline, include_dir: Path | None = None) -> dic
         "Comment": f"{pipeline.pipeline}: {pipeline.description} "
         f"Generated from include/pipelines/{pipeline.pipeline}.yaml by `dwh compile`; "
         "do not edit by hand.",
-        "StartAt": "ResolveRunDate",
+        "StartAt": "ResolveAllowEmpty",
         "TimeoutSeconds": 12 * 3600,
         "States": states,
     }

@@ -3,11 +3,13 @@
 1. lands the input for the logical date: generated sample data (day after day: the first date gets
    the full extract, later dates that day's increment) or a folder of the user's own Olist CSVs;
 2. prepares Airflow's SQLite metadata under $DWH_HOME/airflow (once);
-3. runs ``airflow dags test <pipeline> <ds>`` and prints one line per task as it starts and ends;
+3. runs ``airflow dags test <pipeline> <ds> --conf <run conf>`` (the DAG params, see
+   :func:`run_conf`: ``--allow-empty`` sets ``allow_empty``) and prints one line per task as it
+   starts and ends;
 4. renders the four dashboards from the marts (static HTML under $DWH_HOME/dashboards/);
 5. prints a summary: task states and durations, each failed task's error and what to do, the
    files landed, rows per stage, quarantine, quality results, and where the dashboards and logs
-   are.
+   are; its header line says when the run allowed empty extracts.
 """
 
 from __future__ import annotations
@@ -125,14 +127,35 @@ def check_pipeline(pipeline: str, env: dict[str, str]) -> None:
         raise UserError(f"--pipeline {pipeline}: no such DAG in {dags} (pipelines: {known})")
 
 
-def run_dag(pipeline: str, ds: str, env: dict[str, str], log_path: Path) -> tuple[int, dict]:
+ALLOW_EMPTY_NOTE = {
+    False: " (a missing raw file never replaces processed rows; --allow-empty if the extract "
+    "is empty on purpose)",
+    True: " (--allow-empty: a missing raw file replaces that date's processed rows with none)",
+}
+
+
+def run_conf(args) -> dict:
+    """The run's DagRun conf: the DAG params it sets (dwh.compile_airflow.run_params)."""
+    from dwh import kinds
+
+    return {kinds.ALLOW_EMPTY.name: bool(getattr(args, "allow_empty", False))}
+
+
+def dags_test_command(pipeline: str, ds: str, conf: dict) -> list[str]:
+    """``airflow dags test`` of one logical date, the run's conf as its ``--conf`` JSON."""
+    return [airflow_bin(), "dags", "test", pipeline, ds, "--conf", json.dumps(conf)]
+
+
+def run_dag(
+    pipeline: str, ds: str, env: dict[str, str], log_path: Path, conf: dict | None = None
+) -> tuple[int, dict]:
     """Run ``airflow dags test`` and echo task progress; returns exit code and task timings."""
     from dwh_tools.local_target.failures import RUN_LOG_ENV
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     timings: dict[str, dict] = {}
     current: str | None = None
-    cmd = [airflow_bin(), "dags", "test", pipeline, ds]
+    cmd = dags_test_command(pipeline, ds, conf or {})
     env = {**env, RUN_LOG_ENV: str(log_path)}
     t0 = time.monotonic()
     with (
@@ -168,8 +191,10 @@ def main(args) -> int:
     home = config.dwh_home()
     env = airflow_env()
     check_pipeline(args.pipeline, env)
+    conf = run_conf(args)
     t0 = time.monotonic()
     print(f"dwh run: pipeline {args.pipeline}, logical date {ds}, DWH_HOME={home}")
+    print(f"  run conf: {json.dumps(conf)}{ALLOW_EMPTY_NOTE[conf['allow_empty']]}")
     from dwh_tools.clean import mark
 
     mark(home)  # `make clean` removes only a $DWH_HOME so marked
@@ -195,7 +220,7 @@ def main(args) -> int:
     print(f"running the Airflow DAG {args.pipeline} (airflow dags test; full log: {log_path})")
     t_dag = time.monotonic()
     started = dt.datetime.now(dt.UTC)
-    code, timings = run_dag(args.pipeline, ds, env, log_path)
+    code, timings = run_dag(args.pipeline, ds, env, log_path, conf)
     dag_s = time.monotonic() - t_dag
     t_dash = time.monotonic()
     dashboards = render_dashboards() if code == 0 else {}
@@ -210,6 +235,7 @@ def main(args) -> int:
             "pipeline": args.pipeline,
             "ds": ds,
             "source": source,
+            "conf": conf,
             "exit_code": code,
             "landed": dict(landed),
             "files": [f.as_record() for f in files],
@@ -227,7 +253,18 @@ def main(args) -> int:
             "failures": failures,
         },
     )
-    print_summary(args.pipeline, ds, timings, code, log_path, wall, dashboards, failures, files)
+    print_summary(
+        args.pipeline,
+        ds,
+        timings,
+        code,
+        log_path,
+        wall,
+        dashboards,
+        failures,
+        files,
+        allow_empty=conf["allow_empty"],
+    )
     return code
 
 

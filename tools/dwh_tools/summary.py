@@ -90,9 +90,11 @@ def print_summary(
     dashboards: dict[str, Path] | None = None,
     failures: dict[str, dict] | None = None,
     landed_files: tuple | list = (),
+    allow_empty: bool = False,
 ) -> None:
     print()
-    print(f"== {pipeline} {ds}: {'SUCCESS' if code == 0 else 'FAILED'} in {wall:.0f}s")
+    empty = ", allow_empty" if allow_empty else ""
+    print(f"== {pipeline} {ds}{empty}: {'SUCCESS' if code == 0 else 'FAILED'} in {wall:.0f}s")
     rows = [(t, v.get("state"), f"{v.get('seconds', 0):.1f}") for t, v in timings.items()]
     print(_table(["task", "state", "seconds"], rows))
     for task, failure in (failures or {}).items():

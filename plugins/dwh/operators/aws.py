@@ -111,6 +111,8 @@ RUN_VALUE_TEMPLATES = {
     "run_id": "{{ run_id }}",
     "raw_uri": var("raw_uri"),
     "processed_uri": var("processed_uri"),
+    # The run's DAG param (a boolean; Jinja would print True/False): as kinds.allow_empty_value.
+    "allow_empty": "{{ 'true' if params.allow_empty is sameas true else 'false' }}",
 }
 
 

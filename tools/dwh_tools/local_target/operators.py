@@ -131,6 +131,9 @@ class LocalGlueJobOperator(LocalOperator):
             "run_id": context["run_id"],
             "raw_uri": str(config.lake("raw")),
             "processed_uri": str(config.lake("processed")),
+            "allow_empty": kinds.allow_empty_value(
+                context.get("params", {}).get(kinds.ALLOW_EMPTY.name)
+            ),
         }
         # Glue sets JOB_NAME itself on AWS (the job's name); here the runner passes it.
         args = {"--JOB_NAME": self.job_name, **kinds.resolve(self.arguments, values)}

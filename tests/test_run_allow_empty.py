@@ -1,0 +1,103 @@
+"""``dwh run --allow-empty``: the run's conf reaches ``airflow dags test`` and the header says it.
+
+The whole pipeline is not run here (tests/e2e does); ``airflow dags test`` is a stand-in that
+records its command line, read back by Airflow's own CLI parser as the real command reads it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from dwh_tools import cli, runner
+
+DS = "2024-01-01"
+
+
+class RecordingPopen:
+    """subprocess.Popen of ``airflow dags test``: records the command, prints nothing."""
+
+    commands: list[list[str]] = []
+
+    def __init__(self, cmd, **kwargs):
+        RecordingPopen.commands.append(list(cmd))
+        self.stdout = io.StringIO("")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def wait(self):
+        return 0
+
+
+@pytest.fixture
+def dags_test(tmp_path, monkeypatch):
+    """``dwh run`` up to ``airflow dags test``, with everything around it stood in for."""
+    monkeypatch.setenv("DWH_HOME", str(tmp_path / "home"))
+    RecordingPopen.commands = []
+    monkeypatch.setattr(runner.subprocess, "Popen", RecordingPopen)
+    monkeypatch.setattr(runner, "land_input", lambda *a, **k: {"orders": 2})
+    monkeypatch.setattr(runner, "ensure_metadata_db", lambda env: None)
+    monkeypatch.setattr(runner, "render_dashboards", lambda: {})
+    from dwh_tools import summary
+
+    monkeypatch.setattr(summary, "failed_tasks", lambda *a, **k: {})
+    monkeypatch.setattr(summary, "warehouse_figures", lambda ds: {})
+    return RecordingPopen.commands
+
+
+def airflow_reads(cmd: list[str]) -> dict:
+    """The DagRun conf ``airflow dags test`` makes of this command line (Airflow's own parser)."""
+    from airflow.cli.cli_parser import get_parser
+
+    args = get_parser().parse_args(cmd[1:])
+    assert (args.dag_id, str(args.logical_date.date())) == ("ecommerce_dwh", DS)
+    return json.loads(args.conf)
+
+
+@pytest.mark.parametrize(("flag", "conf"), [([], False), (["--allow-empty"], True)])
+def test_dwh_run_gives_airflow_dags_test_the_runs_allow_empty(dags_test, capsys, flag, conf):
+    code = cli.main(["run", "--ds", DS, *flag])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (cmd,) = dags_test
+    assert cmd[1:4] == ["dags", "test", "ecommerce_dwh"]
+    assert airflow_reads(cmd) == {"allow_empty": conf}
+    header = out.splitlines()[1]
+    assert header.startswith(f"  run conf: {json.dumps({'allow_empty': conf})}")
+    if conf:
+        assert "replaces that date's processed rows" in header
+        assert f"== ecommerce_dwh {DS}, allow_empty: SUCCESS" in out
+    else:
+        assert "never replaces processed rows" in header
+        assert f"== ecommerce_dwh {DS}: SUCCESS" in out
+    report = json.loads(next((runner.config.dwh_home() / "runs").glob("*.json")).read_text())
+    assert report["conf"] == {"allow_empty": conf}
+
+
+@pytest.mark.parametrize(("conf", "expected"), [({"allow_empty": True}, "true"), ({}, "false")])
+def test_the_local_glue_task_runs_the_script_with_the_runs_allow_empty(
+    tmp_path, monkeypatch, conf, expected
+):
+    """The local DAG's task, its params made from the DagRun conf as the task runner makes them."""
+    from airflow.sdk.definitions.param import process_params
+
+    from dwh import config
+    from dwh.compile_airflow import build_dag
+    from dwh.graph import load_pipeline
+    from dwh_tools.local_target import spark
+
+    monkeypatch.setenv("DWH_HOME", str(tmp_path / "home"))
+    seen = {}
+    monkeypatch.setattr(spark, "run_glue_script", lambda script, args: seen.update(args) or {})
+    dag = build_dag(load_pipeline(config.PIPELINES_DIR / "ecommerce_dwh.yaml"), "local")
+    task = dag.get_task("clean_orders")
+    params = process_params(dag, task, conf, suppress_exception=False)
+    task.execute({"ds": DS, "run_id": "manual__1", "params": params})
+    assert seen["--allow_empty"] == expected
+    assert seen["--entity"] == "orders"
