@@ -181,3 +181,15 @@ def test_what_to_do_follows_the_error(home, monkeypatch, message, advice):
     assert record["error"] == f"RuntimeError: {message}"
     assert record["action"] == advice.format(log=log)
     assert record["log_location"] == str(log)
+
+
+def test_a_missing_raw_file_says_to_land_it_again_or_allow_empty(home):
+    from clean_entity import MissingRawFile
+
+    from dwh_tools.local_target import alerts
+
+    error = MissingRawFile("orders 2024-01-01: no raw file at /lake/raw/orders/...")
+    record = alerts.record_from_context("failure", failure_context(error))
+    assert record["error"].startswith("MissingRawFile: orders 2024-01-01")
+    assert "dwh land FOLDER --ds DATE" in record["action"]
+    assert "dwh run --allow-empty" in record["action"]

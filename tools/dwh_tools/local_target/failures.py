@@ -19,6 +19,7 @@ ERROR_LINES = 5  # of the exception's message; the traceback stays in the log
 # per-task log files.
 RUN_LOG_ENV = "DWH_RUN_LOG"
 QUALITY_GATE = "blocking quality check"  # in the quality task's failure message
+MISSING_RAW_FILE = "MissingRawFile"  # clean_entity.py: no raw file, processed rows kept
 
 
 def error_text(exc: BaseException) -> str:
@@ -42,6 +43,11 @@ def what_to_do(error: str | None, log: str | Path | None) -> str:
         return (
             "fix the file named above (or declare its format in the pipeline file under "
             f"ingest.entities.{entity}) and run again"
+        )
+    if error and MISSING_RAW_FILE in error:
+        return (
+            "land that date's raw file again (dwh land FOLDER --ds DATE); if its extract is empty "
+            "on purpose, run again with dwh run --allow-empty (Airflow: the allow_empty param)"
         )
     if error and QUALITY_GATE in error:
         return "see ops.quality_results for the run; the marts were not refreshed"
