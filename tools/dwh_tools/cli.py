@@ -2,7 +2,7 @@
 
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
                               (each problem one line naming file, node and field; exit 2)
-dwh compile [--check]         write (or check) the staging DDL, state machines and JSON Schema
+dwh compile [--check]         write (or check) the staging DDL, state machines, dashboard and JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
@@ -102,13 +102,14 @@ def cmd_validate(args) -> int:
 
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh.graph import json_schema
-    from dwh_tools import staging_ddl
+    from dwh_tools import cloudwatch_dashboard, staging_ddl
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
     files[staging_ddl.output_path()] = staging_ddl.render()
     for p in pipelines.values():
         files[output_path(p)] = render_document(p)
+    files[cloudwatch_dashboard.OUTPUT] = cloudwatch_dashboard.render(pipelines)
     return files
 
 
@@ -140,9 +141,9 @@ def cmd_compile(args) -> int:
         if not drift and not stale:
             print(f"ok    {len(files)} generated files match their sources")
         return 1 if drift or stale else 0
-    config.STEPFUNCTIONS_DIR.mkdir(parents=True, exist_ok=True)
     for p, text in files.items():
         if p in drift:
+            p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
             print(f"wrote {rel(p)}")
     for p in stale:
@@ -209,7 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
-        "compile", help="write the staging DDL, the state machines and the JSON Schema"
+        "compile",
+        help="write the staging DDL, the state machines, the CloudWatch dashboard and the JSON Schema",
     )
     p.add_argument("--check", action="store_true", help="exit 1 when a generated file drifted")
     p.set_defaults(func=cmd_compile)

@@ -7,3 +7,8 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.mwaa_import_errors[*].alarm_name,
   )
 }
+
+output "dashboard_name" {
+  description = "The platform CloudWatch dashboard."
+  value       = aws_cloudwatch_dashboard.platform.dashboard_name
+}

@@ -29,3 +29,31 @@ variable "mwaa_environment_name" {
   type        = string
   default     = null
 }
+
+variable "dashboard_template_file" {
+  description = "The generated dashboard body (infra/monitoring/platform.dashboard.json, written by `dwh compile`), filled with templatefile()."
+  type        = string
+}
+
+variable "raw_bucket_name" {
+  description = "Raw landing bucket: its request metrics count the objects landed."
+  type        = string
+}
+
+variable "redshift_cluster_id" {
+  description = "Provisioned Redshift cluster identifier; empty with Redshift Serverless."
+  type        = string
+  default     = ""
+}
+
+variable "redshift_workgroup_name" {
+  description = "Redshift Serverless workgroup; empty with a provisioned cluster."
+  type        = string
+  default     = ""
+}
+
+variable "backup_vault_name" {
+  description = "AWS Backup vault; null when backups are disabled."
+  type        = string
+  default     = null
+}

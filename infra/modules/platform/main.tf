@@ -180,6 +180,12 @@ module "monitoring" {
   glue_crawler_names    = values(module.glue.crawler_names)
   state_machine_arns    = module.orchestration.state_machine_arns
   mwaa_environment_name = module.mwaa.environment_name
+  # The dashboard generated from the pipeline files by `dwh compile`.
+  dashboard_template_file = "${local.repo_root}/infra/monitoring/platform.dashboard.json"
+  raw_bucket_name         = local.buckets["raw"]
+  redshift_cluster_id     = module.redshift.cluster_id
+  redshift_workgroup_name = module.redshift.workgroup_name
+  backup_vault_name       = module.security.backup_vault_name
 }
 
 module "security" {
