@@ -3,7 +3,9 @@
 A DAG file in dags/ is two lines: it calls :func:`dag_for_file` with its own path, so the dag_id,
 the file name and the pipeline file stem are one name. The target (``local`` or ``aws``) comes from
 configuration (``DWH_TARGET`` / ``[dwh] target``); both targets produce the same task ids and edges.
-Parsing reads only the pipeline YAML: no network, no Variable, no SQL file.
+Parsing reads only the pipeline YAML and the assets manifest beside it: no network, no Variable,
+no SQL file. The tasks writing published tables (the marts) have those tables as Airflow asset
+outlets (:mod:`dwh.assets`), the same on both targets.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from airflow.sdk import DAG, Param
 
-from dwh import config, kinds
+from dwh import assets, config, kinds
 from dwh.graph import Pipeline, load_pipeline
 
 
@@ -83,6 +85,7 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
     """Compile one pipeline for one target into an Airflow DAG."""
     target = target or config.target()
     registry = operators(target)
+    outlets = assets.outlets(pipeline)
     start = dt.datetime.combine(pipeline.start_date, dt.time(), tzinfo=dt.UTC)
     with DAG(
         dag_id=pipeline.pipeline,
@@ -100,7 +103,11 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
         params=run_params(),
     ) as dag:
         tasks = {
-            n.id: registry[n.kind](kinds.define(n, pipeline), **_task_kwargs(pipeline, n, target))
+            n.id: registry[n.kind](
+                kinds.define(n, pipeline),
+                **_task_kwargs(pipeline, n, target),
+                outlets=outlets.get(n.id, []),
+            )
             for n in pipeline.nodes
         }
         for n in pipeline.nodes:

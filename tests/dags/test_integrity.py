@@ -82,6 +82,21 @@ def test_owner_tags_doc_retries_and_alerting(bag):
             }, f"{where}: task ids read verb_object"
 
 
+def test_parsed_dags_publish_the_marts_as_outlets_of_refresh_marts(bag):
+    """What the DAG processor sees, parsed with no network: the marts are refresh_marts' assets."""
+    _, result = bag
+    outlets = {
+        (dag.dag_id, task.task_id): sorted(a.uri for a in task.outlets)
+        for dag in result.dags.values()
+        for task in dag.tasks
+        if task.outlets
+    }
+    assert list(outlets) == [("ecommerce_dwh", "refresh_marts")]
+    uris = outlets["ecommerce_dwh", "refresh_marts"]
+    assert "x-dwh://warehouse/mart/executive_monthly" in uris
+    assert all(u.startswith("x-dwh://warehouse/mart/") for u in uris)
+
+
 def test_aws_target_uses_provider_operators_and_local_uses_embedded_ones():
     from dwh.compile_airflow import dag_for_file
 

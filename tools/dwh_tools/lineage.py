@@ -331,3 +331,38 @@ def _analyse(
         p = load_pipeline(path, include_dir)
     sql_dir = (include_dir or config.INCLUDE_DIR) / "sql"
     return {n.id: node_tables(n, sql_dir) for n in p.nodes}
+
+
+def published_writes(
+    pipelines: Mapping[str, Pipeline], paths: Mapping[str, Path], include_dir: Path | None = None
+) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """What ``include/pipelines/assets.json`` holds (see :mod:`dwh.assets`): per pipeline, per
+    node whose tables are decided by the pipeline file (sql and load nodes), its ``sources`` and
+    the published tables it writes (``publishes``: its Airflow outlets).
+
+    A published table is one asset with one producer: two nodes writing it (in one pipeline or
+    two) raise :class:`PipelineError` naming both."""
+    from dwh import assets
+
+    sql_dir = (include_dir or config.INCLUDE_DIR) / "sql"
+    out: dict[str, dict[str, dict[str, list[str]]]] = {}
+    writer: dict[str, tuple[str, str]] = {}
+    for name, p in sorted(pipelines.items()):
+        out[name] = {}
+        for n in p.nodes:
+            if not assets.sources(n):
+                continue
+            publishes = sorted(t for t in node_tables(n, sql_dir).writes if assets.published(t))
+            out[name][n.id] = {"sources": assets.sources(n), "publishes": publishes}
+            for t in publishes:
+                if t in writer:
+                    first = f"node {writer[t][1]!r} of {writer[t][0]}"
+                    raise PipelineError(
+                        paths[name],
+                        [
+                            f"node {n.id!r} field 'sql': writes {t}, which {first} writes too; "
+                            "a published table (an Airflow asset) has one producer"
+                        ],
+                    )
+                writer[t] = (name, n.id)
+    return out
