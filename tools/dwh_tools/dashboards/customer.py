@@ -3,7 +3,9 @@
 The figures are columns of mart.customer_summary (one row over all customers),
 mart.customer_segments (one row per RFM segment) and mart.customer_cohorts. The lifetime value
 histogram counts mart.customer_rfm's customers per bin; the bin width is the page's choice (about
-25 bars up to the 99th percentile), not a business figure.
+25 bars up to the 99th percentile), not a business figure. The cohort chart follows the page's
+month range (by first-order month); no customer mart has a state column, so the page has no
+state filter, and the tiles and the other charts are for all customers.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 
 from .figures import BLUE, GREEN, GREY, PURPLE, RED, figure_html
 from .fmt import NONE, count, money, month, nice_step, pct, short_count, short_money
-from .model import Kpi, Marts, Page, chart, no_data_banner
+from .model import Filters, Kpi, Marts, Page, Source, chart, no_data_banner, plotted
 
 RFM, SUMMARY = "mart.customer_rfm", "mart.customer_summary"
 SEGMENTS, COHORTS = "mart.customer_segments", "mart.customer_cohorts"
@@ -20,24 +22,18 @@ SEGMENT_ORDER = ("loyal", "new", "big spender at risk", "occasional", "hibernati
 
 
 def customer(m: Marts) -> Page:
-    t = m.one(
-        SUMMARY,
-        "select customers, repeat_customers, churned_customers, repeat_rate, churn_share, "
-        "average_lifetime_value, median_lifetime_value from mart.customer_summary",
-    )
+    t = m.one(SUMMARY, "select * from mart.customer_summary")
     order = {s: n for n, s in enumerate(SEGMENT_ORDER)}
     segments = sorted(
         m.rows(
             SEGMENTS,
-            "select segment, customers, lifetime_value, average_lifetime_value, "
-            "average_recency_days from mart.customer_segments",
+            "select * from mart.customer_segments",
         ),
         key=lambda r: (order.get(r["segment"], len(order)), r["segment"]),
     )
     cohorts = m.rows(
         COHORTS,
-        "select cohort_month, months_since, customers, retention from mart.customer_cohorts "
-        "order by cohort_month, months_since",
+        "select * from mart.customer_cohorts order by cohort_month, months_since",
     )
     totals = [t] if t else []
     page = Page(
@@ -48,6 +44,14 @@ def customer(m: Marts) -> Page:
         [],
     )
     no_data_banner(page, m, totals, SUMMARY)
+    page.filters = Filters(
+        "The tiles and the charts but cohort retention are for all customers. The month range "
+        "applies to the cohort chart, by first-order month. No customer mart has a state, so "
+        "there is no state filter here.",
+        "month" if cohorts else "",
+        month(cohorts[0]["cohort_month"]) if cohorts else "",
+        month(cohorts[-1]["cohort_month"]) if cohorts else "",
+    )
     page.kpis = [
         Kpi(
             "customers",
@@ -98,6 +102,7 @@ def customer(m: Marts) -> Page:
             (COHORTS,),
             _cohorts,
             wide=True,
+            data=_cohort_data,
         ),
         chart(
             m,
@@ -155,6 +160,19 @@ def _segments(segments: list[dict]):
     )
     fig.update_layout(showlegend=False, margin_t=56)  # room for the modebar above the titles
     return figure_html(fig, "segments")
+
+
+def _cohort_data(cohorts: list[dict]) -> dict:
+    # One heatmap row per cohort month: it is kept with that month's first mart row.
+    first: dict[str, int] = {}
+    for n, r in enumerate(cohorts):
+        first.setdefault(month(r["cohort_month"]), n)
+    return plotted(
+        [Source(COHORTS, cohorts)],
+        [[first[c] for c in sorted(first)]],
+        date="cohort_month",
+        along=("y", "z", "customdata"),
+    )
 
 
 def _cohorts(cohorts: list[dict]):

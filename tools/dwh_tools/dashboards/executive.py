@@ -1,7 +1,10 @@
 """The executive dashboard: revenue, orders, average order value and growth.
 
-Every figure is a column of mart.executive_months (one row per month), mart.executive_states (one
-row per customer state, ranked) or mart.executive_summary (one row over all months).
+Every figure is a column of mart.executive_months (one row per month), mart.executive_monthly
+(one row per month and customer state: the monthly charts while a state is chosen),
+mart.executive_states (one row per customer state, ranked) or mart.executive_summary (one row over
+all months). The monthly charts follow the page's month range and state; the states chart
+(all months) its state; the tiles are for all months and all states.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import datetime as dt
 
 from .figures import BLUE, GREEN, ORANGE, PURPLE, RED, figure_html
 from .fmt import NONE, count, money, month, pct, short_count, short_money
-from .model import Kpi, Marts, Page, chart, no_data_banner
+from .model import Filters, Kpi, Marts, Page, Source, chart, no_data_banner, plotted
 
 MONTHS, STATES, SUMMARY = "mart.executive_months", "mart.executive_states", "mart.executive_summary"
+MONTHLY = "mart.executive_monthly"
 
 
 def _previous_month(d: dt.date) -> dt.date:
@@ -20,15 +24,12 @@ def _previous_month(d: dt.date) -> dt.date:
 
 
 def executive(m: Marts) -> Page:
-    months = m.rows(
-        MONTHS,
-        "select month_start, orders, revenue, average_order_value, revenue_growth, is_complete "
-        "from mart.executive_months order by month_start",
+    months = m.rows(MONTHS, "select * from mart.executive_months order by month_start")
+    monthly = m.rows(
+        MONTHLY, "select * from mart.executive_monthly order by customer_state, month_start"
     )
     states = m.rows(
-        STATES,
-        "select customer_state, orders, revenue, revenue_share from mart.executive_states "
-        "order by revenue_rank, customer_state",
+        STATES, "select * from mart.executive_states order by revenue_rank, customer_state"
     )
     total = m.one(
         SUMMARY,
@@ -45,6 +46,31 @@ def executive(m: Marts) -> Page:
     # Growth of the latest whole month; the run date's month only when no month is whole yet.
     whole = [r for r in months if r["is_complete"]] or months
     page.kpis = _kpis(total, whole[-1] if whole else None, states[0] if states else None)
+    page.filters = Filters(
+        "The tiles are for all months and all states. The month range and the state apply to "
+        "the charts: the monthly charts show the chosen state's own months "
+        f"({MONTHLY}); the states chart covers all months.",
+        "month" if months else "",
+        month(months[0]["month_start"]) if months else "",
+        month(months[-1]["month_start"]) if months else "",
+        sorted(r["customer_state"] for r in states),
+    )
+
+    def by_month(traces: int, keep=lambda r: True):
+        """The all-states months, and every state's own months for when a state is chosen."""
+        return lambda _: plotted(
+            [
+                Source(MONTHS, [r for r in months if keep(r)], "all"),
+                Source(MONTHLY, [r for r in monthly if keep(r)], "state"),
+            ],
+            traces,
+            date="month_start",
+            state="customer_state",
+        )
+
+    def grown(r: dict) -> bool:
+        return r["revenue_growth"] is not None
+
     page.charts = [
         chart(
             m,
@@ -53,8 +79,9 @@ def executive(m: Marts) -> Page:
             "Bars: revenue (items' price); line: distinct orders.",
             months,
             (MONTHS,),
-            _revenue_orders,
+            lambda _: _revenue_orders(months + monthly),
             wide=True,
+            data=by_month(2),
         ),
         chart(
             m,
@@ -63,27 +90,30 @@ def executive(m: Marts) -> Page:
             "Revenue divided by orders.",
             months,
             (MONTHS,),
-            _aov,
+            lambda _: _aov(months + monthly),
+            data=by_month(1),
         ),
         chart(
             m,
             "growth",
             "Month-over-month revenue growth",
             "Revenue against the previous calendar month; months without one are left out.",
-            [r for r in months if r["revenue_growth"] is not None],
+            [r for r in months if grown(r)],
             (MONTHS,),
-            _growth,
+            lambda _: _growth([r for r in months + monthly if grown(r)]),
             reason="growth needs revenue in two consecutive months.",
+            data=by_month(1, grown),
         ),
         chart(
             m,
             "states",
             "Revenue by customer state",
-            f"All {len(states)} states, largest first." if states else "",
+            f"All {len(states)} states, largest first, over all months." if states else "",
             states,
             (STATES,),
             _states,
             wide=True,
+            data=lambda rows: plotted([Source(STATES, rows)], 1, state="customer_state"),
         ),
     ]
     return page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,31 @@ class Chart:
     html: Any = None  # markupsafe.Markup of the Plotly div, or None when there is no data
     empty: str = ""
     wide: bool = False
+    data: dict | None = None  # the rows behind the chart, for the filters and "Download CSV"
+
+
+@dataclass
+class Source:
+    """Mart rows one chart plots. ``scope`` says when they are shown: "any" (always, narrowed by
+    their own date and state columns), "all" (only while no state is chosen) or "state" (only
+    while one is: the mart's rows for that state take the place of the all-states rows)."""
+
+    view: str
+    rows: list[dict]
+    scope: str = "any"
+
+
+@dataclass
+class Filters:
+    """The page's filter bar. ``dates`` is "month" or "date" (the inputs' kind), or "" when no
+    chart of the page has a date; ``states`` the states to choose from, none when no chart of
+    the page has a state. ``note`` says what the filters apply to and what the tiles show."""
+
+    note: str
+    dates: str = ""
+    first: str = ""
+    last: str = ""
+    states: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +76,7 @@ class Page:
     charts: list[Chart]
     tables: list[Table] = field(default_factory=list)
     banners: list[str] = field(default_factory=list)
+    filters: Filters | None = None
 
     @property
     def file(self) -> str:
@@ -58,6 +85,56 @@ class Page:
 
 def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
+
+
+def _cell(value: Any) -> Any:
+    """A mart value as the page's JSON holds it (and its CSV writes it)."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def plotted(
+    sources: list[Source],
+    traces: int | list[list[int]] | None,
+    *,
+    date: str | None = None,
+    state: str | None = None,
+    last: int | None = None,
+    last_by: str = "dates",
+    along: tuple[str, ...] | None = None,
+    title: str = "",
+) -> dict:
+    """What the page's script needs to filter a chart and export its rows.
+
+    The rows of ``sources`` are numbered in order, across the sources; the figure is drawn over
+    all of them. ``traces`` gives, per trace of the figure, the row each point plots (an int n:
+    n traces that each plot every row in order; None: the chart is never filtered, only
+    exported). The script keeps the points whose rows pass the filter on ``date`` (a column,
+    compared by its first 7 or 10 characters) and ``state``, then the ``last`` dates (or rows)
+    of those, and redraws. ``along`` names the trace attributes that run along the points.
+    """
+    rows = [[n, [_cell(r[c]) for c in s.rows[0]]] for n, s in enumerate(sources) for r in s.rows]
+    if isinstance(traces, int):
+        traces = [list(range(len(rows)))] * traces
+    return {
+        "sources": [
+            {"view": s.view, "columns": list(s.rows[0]) if s.rows else [], "scope": s.scope}
+            for s in sources
+        ],
+        "rows": rows,
+        "traces": traces,
+        "date": date,
+        "state": state,
+        "last": last,
+        "last_by": last_by,
+        "along": list(along) if along else None,
+        "title": title,
+    }
 
 
 class Marts:
@@ -125,10 +202,18 @@ def chart(
     *,
     reason: str = "",
     wide: bool = False,
+    data=None,
 ) -> Chart:
-    """A chart drawn by ``draw(rows)``, or its "No data" notice by the one empty rule."""
+    """A chart drawn by ``draw(rows)``, or its "No data" notice by the one empty rule.
+
+    ``data(rows)`` gives the rows behind the drawn chart (``plotted``); by default ``rows``,
+    exported but never filtered.
+    """
     empty = m.no_data(rows, *views, reason=reason)
-    return Chart(key, title, about, None if empty else draw(rows), empty=empty, wide=wide)
+    if empty:
+        return Chart(key, title, about, None, empty=empty, wide=wide)
+    spec = data(rows) if data else plotted([Source(views[0], rows)], None)
+    return Chart(key, title, about, draw(rows), wide=wide, data=spec)
 
 
 def no_data_banner(page: Page, m: Marts, rows: list, *views: str) -> bool:

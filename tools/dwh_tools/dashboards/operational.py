@@ -10,6 +10,11 @@ Airflow's own metadata is not in the warehouse: when the local Airflow SQLite fi
 run durations (first task start to last task end) and the task durations of the latest run are
 read from its task_instance and dag_run tables here, and take the place of the warehouse
 durations of mart.operational_runs.
+
+The charts follow the page's date range: the stage chart shows the latest logical date in it,
+the quarantine chart its last 7 dates, the quality chart its last 30, the run durations its last
+20 runs. The tiles are for the latest logical date loaded and the checks table for that date.
+The marts have no state column: there is no state filter here.
 """
 
 from __future__ import annotations
@@ -20,10 +25,28 @@ from pathlib import Path
 
 from .figures import BLUE, GREEN, GREY, ORANGE, PURPLE, RED, figure_html, hbar
 from .fmt import NONE, count, pct, short_count
-from .model import Chart, Kpi, Marts, Page, Table, chart, no_data_banner
+from .model import (
+    Chart,
+    Filters,
+    Kpi,
+    Marts,
+    Page,
+    Source,
+    Table,
+    chart,
+    no_data_banner,
+    plotted,
+)
 
 DAILY, LOADS = "mart.operational_daily", "mart.operational_loads"
 CHECKS, RUNS = "mart.operational_checks_latest", "mart.operational_runs"
+STAGES = (
+    ("rows_in", "rows in (raw)", BLUE),
+    ("rows_quarantined", "quarantined", RED),
+    ("rows_out", "clean", GREEN),
+    ("rows_loaded", "loaded (staging)", PURPLE),
+)
+QUARANTINE_DATES = 7
 QUALITY_STACK = (
     ("passed", "checks_passed", GREEN),
     ("failed, warning", "warnings", ORANGE),
@@ -66,17 +89,8 @@ def _airflow_runs(airflow_db: Path | None) -> list[dict]:
 
 
 def operational(m: Marts, airflow_db: Path | None = None) -> Page:
-    daily = m.rows(
-        DAILY,
-        "select ingest_date, entities, reconciled_entities, rows_in, rows_quarantined, "
-        "quarantine_rate, checks, checks_passed, blocking_failures, warnings "
-        "from mart.operational_daily order by ingest_date",
-    )
-    loads = m.rows(
-        LOADS,
-        "select ingest_date, entity, rows_in, rows_quarantined, rows_out, rows_loaded, "
-        "quarantine_rate from mart.operational_loads order by ingest_date, entity",
-    )
+    daily = m.rows(DAILY, "select * from mart.operational_daily order by ingest_date")
+    loads = m.rows(LOADS, "select * from mart.operational_loads order by ingest_date, entity")
     checks = m.rows(
         CHECKS,
         "select ingest_date, node_id, check_name, check_type, table_name, observed, threshold, "
@@ -96,31 +110,48 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
     today = [r for r in loads if r["ingest_date"] == last]
     runs = _airflow_runs(airflow_db)
     if runs:
+        # Not a mart: the CSV holds the Airflow runs' own columns.
+        run_rows = [
+            {
+                "dag_id": r["dag_id"],
+                "run_id": r["run_id"],
+                "logical_date": r["logical"],
+                "started_at": r["started"],
+                "duration_seconds": r["seconds"],
+            }
+            for r in runs
+        ]
         durations = [
             {"label": f"{r['logical']} {r['dag_id']}", "seconds": r["seconds"], "run": r["run_id"]}
-            for r in runs[-20:]
+            for r in runs
         ]
         duration_source = "Wall time of each Airflow run, first task start to last task end."
+        run_view, run_date = "airflow dag_run and task_instance", "logical_date"
     else:
+        run_rows = m.rows(RUNS, "select * from mart.operational_runs order by first_load_at")
         durations = [
             {
                 "label": f"{r['ingest_date']} {r['first_load_at']:%H:%M:%S}",
                 "seconds": r["duration_seconds"],
                 "run": r["run_id"],
             }
-            for r in reversed(
-                m.rows(
-                    RUNS,
-                    "select run_id, ingest_date, first_load_at, duration_seconds "
-                    "from mart.operational_runs order by first_load_at desc limit 20",
-                )
-            )
+            for r in run_rows
         ]
         duration_source = (
             "Warehouse time of each run, first staging load to last quality check "
             "(no Airflow metadata given)."
         )
+        run_view, run_date = RUNS, "ingest_date"
     page.kpis = _kpis(daily, durations, bool(runs))
+    page.filters = Filters(
+        f"The tiles are for the latest logical date loaded ({last or NONE}), the checks table "
+        "too. The date range applies to the charts: the stage chart shows the latest logical "
+        "date in it. The marts have no state, so there is no state filter here.",
+        "date" if daily else "",
+        str(daily[0]["ingest_date"]) if daily else "",
+        str(last) if daily else "",
+    )
+    checked = [d for d in daily if d["checks"]]
     page.charts = [
         chart(
             m,
@@ -130,9 +161,16 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
             "(log scale).",
             today,
             (LOADS,),
-            _stages,
+            lambda _: _stages(loads),
             reason=f"nothing was loaded for {last}.",
             wide=True,
+            data=lambda _: plotted(
+                [Source(LOADS, loads)],
+                len(STAGES),
+                date="ingest_date",
+                last=1,
+                title="Rows per stage and entity",
+            ),
         ),
         chart(
             m,
@@ -142,25 +180,44 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
             loads,
             (LOADS,),
             _quarantine,
+            data=lambda _: plotted(
+                [Source(LOADS, loads)],
+                [
+                    [n for n, r in enumerate(loads) if r["ingest_date"] == d]
+                    for d in sorted({r["ingest_date"] for r in loads})
+                ],
+                date="ingest_date",
+                last=QUARANTINE_DATES,
+            ),
         ),
         chart(
             m,
             "quality",
             "Quality check results",
             "Latest result of every declared check per logical date.",
-            [d for d in daily if d["checks"]][-30:],
+            checked[-30:],
             (DAILY,),
-            _quality,
+            lambda _: _quality(checked),
             reason="no quality check has run yet.",
+            data=lambda _: plotted(
+                [Source(DAILY, checked)],
+                len(QUALITY_STACK),
+                date="ingest_date",
+                last=30,
+                last_by="rows",
+            ),
         ),
         chart(
             m,
             "durations",
             "Run durations",
             duration_source + " Last 20 runs.",
-            durations,
+            durations[-20:],
             (RUNS,),
-            _durations,
+            lambda _: _durations(durations),
+            data=lambda _: plotted(
+                [Source(run_view, run_rows)], 1, date=run_date, last=20, last_by="rows"
+            ),
         ),
     ]
     if runs:
@@ -171,6 +228,7 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
                 "Seconds per task of the latest Airflow run, longest first.",
                 _tasks(runs[-1]),
                 wide=True,
+                data=plotted([Source("airflow task_instance", _task_rows(runs[-1]))], None),
             )
         )
     page.tables.append(_checks_table(m, [r for r in checks if r["ingest_date"] == last], last))
@@ -223,20 +281,16 @@ def _kpis(daily: list[dict], durations: list[dict], airflow: bool) -> list[Kpi]:
     ]
 
 
-def _stages(today: list[dict]):
+def _stages(loads: list[dict]):
+    """Every date's bars; the page's script shows the latest date in its date range."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    for col, name, color in (
-        ("rows_in", "rows in (raw)", BLUE),
-        ("rows_quarantined", "quarantined", RED),
-        ("rows_out", "clean", GREEN),
-        ("rows_loaded", "loaded (staging)", PURPLE),
-    ):
+    for col, name, color in STAGES:
         fig.add_trace(
             go.Bar(
-                x=[r["entity"] for r in today],
-                y=[r[col] for r in today],
+                x=[r["entity"] for r in loads],
+                y=[r[col] for r in loads],
                 name=name,
                 marker_color=color,
                 hovertemplate=f"%{{x}}: %{{y:,}} {name}<extra></extra>",
@@ -251,12 +305,14 @@ def _stages(today: list[dict]):
 def _quarantine(loads: list[dict]):
     import plotly.graph_objects as go
 
-    recent = sorted({r["ingest_date"] for r in loads})[-7:]
+    dates = sorted({r["ingest_date"] for r in loads})
+    recent = dates[-QUARANTINE_DATES:]
     fig = go.Figure()
-    for d in recent:
+    for d in dates:  # one trace per date; the page's script shows the last 7 in its range
         day = [r for r in loads if r["ingest_date"] == d]
         fig.add_trace(
             go.Bar(
+                visible=d in recent,
                 x=[r["entity"] for r in day],
                 y=[(r["quarantine_rate"] or 0) * 100 for r in day],
                 name=str(d),
@@ -306,6 +362,18 @@ def _durations(durations: list[dict]):
     fig.update_traces(width=min(0.8, 0.15 * len(durations)))
     fig.update_yaxes(title_text="seconds")
     return figure_html(fig, "durations")
+
+
+def _task_rows(run: dict) -> list[dict]:
+    return [
+        {
+            "task_id": name,
+            "start_date": start,
+            "end_date": end,
+            "duration_seconds": (end - start).total_seconds(),
+        }
+        for name, (start, end) in sorted(run["tasks"].items())
+    ]
 
 
 def _tasks(run: dict):

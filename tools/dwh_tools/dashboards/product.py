@@ -2,14 +2,15 @@
 
 The figures are columns of mart.product_categories (one row per category, ranked by revenue)
 and mart.product_summary (one row over all categories: totals, item-weighted review score and
-on-time rate, the top category and its share).
+on-time rate, the top category and its share). Neither has a date or a state, so the page has
+no filters; each chart's rows still download as CSV.
 """
 
 from __future__ import annotations
 
 from .figures import BLUE, GREEN, ORANGE, figure_html, hbar
 from .fmt import NONE, count, money, pct, short_money
-from .model import Kpi, Marts, Page, chart, no_data_banner
+from .model import Filters, Kpi, Marts, Page, chart, no_data_banner
 
 CATEGORIES, SUMMARY = "mart.product_categories", "mart.product_summary"
 TOP_N = 15
@@ -18,8 +19,7 @@ TOP_N = 15
 def product(m: Marts) -> Page:
     cats = m.rows(
         CATEGORIES,
-        "select category, orders, items, revenue, average_review_score, on_time_rate, "
-        "freight_share, revenue_rank from mart.product_categories order by revenue_rank, category",
+        "select * from mart.product_categories order by revenue_rank, category",
     )
     t = m.one(
         SUMMARY,
@@ -34,6 +34,10 @@ def product(m: Marts) -> Page:
         [],
     )
     no_data_banner(page, m, cats, CATEGORIES)
+    page.filters = Filters(
+        "No product mart has a date or a state, so this page has no filters: the tiles and the "
+        "charts are for all orders."
+    )
     review = t["average_review_score"] if t else None
     page.kpis = [
         Kpi("categories", "Categories", count(t["categories"]) if t else NONE),

@@ -1,4 +1,5 @@
-"""Render the pages to HTML: index.html and one file per dashboard, beside plotly.min.js."""
+"""Render the pages to HTML: index.html and one file per dashboard, beside plotly.min.js and
+dashboard.js (the pages' filters and CSV export)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from .product import product
 
 TEMPLATES = Path(__file__).with_name("templates")
 PLOTLY_JS = "plotly.min.js"
+# The pages' filters and CSV export, written beside them as it is.
+SCRIPT = Path(__file__).with_name("static") / "dashboard.js"
 DASHBOARDS = ("executive", "customer", "product", "operational")
 
 
@@ -94,6 +97,7 @@ def render(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(out_dir / PLOTLY_JS, get_plotlyjs())
+    _write(out_dir / SCRIPT.name, SCRIPT.read_text(encoding="utf-8"))
     env = template_environment()
     common = {
         "period": f"{period} · rendered {rendered_at:%Y-%m-%d %H:%M} UTC",
@@ -122,6 +126,8 @@ def render(
             charts=p.charts,
             tables=p.tables,
             banners=p.banners,
+            filters=p.filters,
+            script=SCRIPT.name,
             **common,
         )
         _write(out_dir / p.file, html)
