@@ -2,7 +2,8 @@
 
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
                               (each problem one line naming file, node and field; exit 2)
-dwh compile [--check]         write (or check) the staging DDL, state machines, dashboard and JSON Schema
+dwh compile [--check]         write (or check) the staging DDL, state machines, dashboard, arrival
+                              gate manifest and JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
@@ -102,7 +103,7 @@ def cmd_validate(args) -> int:
 
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh.graph import json_schema
-    from dwh_tools import cloudwatch_dashboard, staging_ddl
+    from dwh_tools import arrival_manifest, cloudwatch_dashboard, staging_ddl
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
@@ -110,6 +111,7 @@ def _generated(pipelines: dict) -> dict[Path, str]:
     for p in pipelines.values():
         files[output_path(p)] = render_document(p)
     files[cloudwatch_dashboard.OUTPUT] = cloudwatch_dashboard.render(pipelines)
+    files[arrival_manifest.OUTPUT] = arrival_manifest.render(pipelines)
     return files
 
 
