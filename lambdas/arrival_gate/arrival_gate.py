@@ -210,13 +210,15 @@ class AirflowRestStarter:
 
     name = "airflow"
 
-    def __init__(self, url: str, token: str | None):
+    def __init__(self, url: str, token=None):
+        # token: a JWT, or a callable returning one (asked only when a run is to be started)
         self.url, self.token = url.rstrip("/"), token
 
     def start(self, pipeline: dict, ds: str) -> str:
         headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        token = self.token() if callable(self.token) else self.token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         req = urllib.request.Request(
             f"{self.url}/api/v2/dags/{pipeline['dag_id']}/dagRuns",
             data=json.dumps(dag_run_body(ds)).encode(),

@@ -5,7 +5,9 @@ dwh validate                  check every pipeline file, the SQL it runs and its
 dwh compile [--check]         write (or check) the staging DDL, state machines, dashboard, arrival
                               gate manifest and JSON Schema
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
-dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
+dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs (land
+                              then runs the arrival gate: a complete date is triggered on a
+                              running `dwh ui`, once)
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
 dwh ui [--port 8080]          the Airflow UI on the local target (api-server, scheduler, ...)
 
@@ -188,6 +190,10 @@ def cmd_land(args) -> int:
     landed = land(Path(args.folder), config.lake("raw"), args.ds)
     print(f"landed {len(landed.files)} files for {args.ds} in {config.lake('raw')}")
     print("\n".join(landed.lines()))
+    from dwh_tools.local_gate import after_landing
+
+    for line in after_landing(args.ds, landed):
+        print(line)
     return 0
 
 
