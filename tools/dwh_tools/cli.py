@@ -3,9 +3,12 @@
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
                               (each problem one line naming file, node and field; exit 2)
 dwh compile [--check]         write (or check) the staging DDL, state machines, CloudWatch dashboard,
-                              JSON Schema and the assets manifest (include/pipelines/assets.json)
+                              arrival gate manifest, JSON Schema and the assets manifest
+                              (include/pipelines/assets.json)
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
-dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs
+dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs (land
+                              then runs the arrival gate: a complete date is triggered on a
+                              running `dwh ui`, once)
 dwh fault DAG TASK            make the next try of a local task fail, to rehearse retries
 dwh ui [--port 8080]          the Airflow UI on the local target (api-server, scheduler, ...)
 
@@ -104,7 +107,7 @@ def cmd_validate(args) -> int:
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh import assets
     from dwh.graph import json_schema
-    from dwh_tools import cloudwatch_dashboard, staging_ddl
+    from dwh_tools import arrival_manifest, cloudwatch_dashboard, staging_ddl
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
@@ -113,6 +116,7 @@ def _generated(pipelines: dict) -> dict[Path, str]:
     for p in pipelines.values():
         files[output_path(p)] = render_document(p)
     files[cloudwatch_dashboard.OUTPUT] = cloudwatch_dashboard.render(pipelines)
+    files[arrival_manifest.OUTPUT] = arrival_manifest.render(pipelines)
     return files
 
 
@@ -208,6 +212,10 @@ def cmd_land(args) -> int:
     landed = land(Path(args.folder), config.lake("raw"), args.ds)
     print(f"landed {len(landed.files)} files for {args.ds} in {config.lake('raw')}")
     print("\n".join(landed.lines()))
+    from dwh_tools.local_gate import after_landing
+
+    for line in after_landing(args.ds, landed):
+        print(line)
     return 0
 
 

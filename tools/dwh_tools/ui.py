@@ -178,6 +178,9 @@ class LocalAirflow:
             _restore_signals(previous)
 
     def _stop(self, timeout: float) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(self.state_file.read_text()).get("pid") == os.getpid():
+                self.state_file.unlink()
         procs, self.procs = self.procs, {}
         family: list[psutil.Process] = []
         for proc in procs.values():
@@ -198,10 +201,23 @@ class LocalAirflow:
         for proc in procs.values():
             _signal_group(proc.pid, signal.SIGKILL)  # stragglers of a group whose leader ended
 
+    @property
+    def state_file(self) -> Path:
+        return state_file()
+
+    def publish(self) -> None:
+        """Say where the running UI is ($DWH_HOME/ui.json), for `dwh land`'s arrival gate: its
+        URL, this process and the login's password file (the password stays in that file)."""
+        creds_file = None if self.login() is None else str(self.password_file)
+        self.state_file.write_text(
+            json.dumps({"url": self.url, "pid": os.getpid(), "password_file": creds_file})
+        )
+
     def __enter__(self) -> LocalAirflow:
         try:
             self.start()
             self.wait_until_ready()
+            self.publish()
         except BaseException:
             self.stop()
             raise
@@ -255,6 +271,37 @@ class LocalAirflow:
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def state_file() -> Path:
+    """Where a running `dwh ui` says it runs (see :meth:`LocalAirflow.publish`)."""
+    return config.dwh_home() / "ui.json"
+
+
+def running_ui() -> dict | None:
+    """The running UI's url and password file, None when no `dwh ui` runs."""
+    try:
+        state = json.loads(state_file().read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not psutil.pid_exists(int(state.get("pid", 0))):
+        return None  # left behind by a UI that was killed
+    return state
+
+
+def api_token(state: dict) -> str | None:
+    """A JWT for the running UI's REST API (None: everyone is admin without a login)."""
+    password_file = state.get("password_file")
+    if password_file is None:
+        return None
+    body = json.dumps(
+        {"username": USER, "password": json.loads(Path(password_file).read_text())[USER]}
+    ).encode()
+    req = urllib.request.Request(
+        f"{state['url']}/auth/token", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)["access_token"]
 
 
 def prepare_password_file(path: Path) -> None:
@@ -379,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         airflow.start()
         airflow.wait_until_ready()
+        airflow.publish()
         print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
         print(banner(airflow, ds), flush=True)
         while True:

@@ -145,6 +145,22 @@ module "orchestration" {
   slack_channel_id      = var.slack_channel_id
 }
 
+# The arrival gate starts a date's run on the active orchestrator once all its raw files are in;
+# the schedules stay as the fallback.
+module "ingestion" {
+  source                = "../ingestion"
+  name_prefix           = local.name_prefix
+  gate_source_dir       = "${local.repo_root}/lambdas/arrival_gate"
+  raw_bucket_name       = local.buckets["raw"]
+  raw_bucket_arn        = module.storage.bucket_arns["raw"]
+  kms_key_arn           = module.kms.data_key_arn
+  orchestrator          = var.arrival_gate_orchestrator
+  state_machine_arns    = module.orchestration.state_machine_arns
+  execution_input       = module.orchestration.execution_input
+  mwaa_environment_name = module.mwaa.environment_name
+  log_retention_days    = var.log_retention_days
+}
+
 module "mwaa" {
   source                  = "../mwaa"
   name_prefix             = local.name_prefix

@@ -182,6 +182,12 @@ variable "stepfunctions_schedule_state" {
   default     = "DISABLED"
 }
 
+variable "arrival_gate_orchestrator" {
+  description = "What the arrival gate starts when a date's raw files are all in: airflow (a DAG run on MWAA) or stepfunctions (the pipeline's state machine)."
+  type        = string
+  default     = "airflow"
+}
+
 variable "alert_emails" {
   description = "E-mail subscribers of the alert topic."
   type        = list(string)
