@@ -85,7 +85,8 @@ def build_dag(pipeline: Pipeline, target: str | None = None) -> DAG:
     """Compile one pipeline for one target into an Airflow DAG."""
     target = target or config.target()
     registry = operators(target)
-    outlets = assets.outlets(pipeline)
+    # The assets manifest beside the pipeline's own file (a folder of test pipelines has none).
+    outlets = assets.outlets(pipeline, pipeline.source_dir)
     start = dt.datetime.combine(pipeline.start_date, dt.time(), tzinfo=dt.UTC)
     with DAG(
         dag_id=pipeline.pipeline,

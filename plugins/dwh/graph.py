@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -422,6 +423,12 @@ class Pipeline(_Strict):
     defaults: Defaults = Defaults()
     ingest: Ingest = Ingest()
     nodes: list[Node] = Field(min_length=1)
+    # The folder of the file it was loaded from (load_pipeline); None for one built in memory.
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_dir(self) -> Path | None:
+        return self._source_dir
 
     @model_validator(mode="before")
     @classmethod
@@ -681,6 +688,7 @@ def load_pipeline(path: Path, include_dir: Path | None = None) -> Pipeline:
     problems = _semantic_problems(pipeline, include_dir)
     if problems:
         raise PipelineError(path, problems)
+    pipeline._source_dir = path.parent
     return pipeline
 
 
