@@ -535,17 +535,20 @@ class DuckRedshift:
         """The database user a Data API call runs as: the secret's ``username`` (the secret must
         exist and hold one), else ``DbUser``, else the caller's IAM identity (``IAMR:``)."""
         if body.get("SecretArn"):
-            import boto3
-            from botocore.exceptions import ClientError
+            # Read from moto's Secrets Manager store, not through an API call: AWS reads the
+            # secret with the caller's permission (checked on the caller's ExecuteStatement),
+            # and a call made from here would be taken for the warehouse's COPY role's.
+            from moto.secretsmanager.models import secretsmanager_backends
 
-            client = boto3.client("secretsmanager", region_name=self.region)
+            arn = body["SecretArn"]
+            parts = arn.split(":")
+            region, account = (parts[3], parts[4]) if len(parts) > 4 else (self.region, None)
             try:
-                value = client.get_secret_value(SecretId=body["SecretArn"])["SecretString"]
+                backend = secretsmanager_backends[account or "123456789012"][region]
+                value = backend.get_secret_value(arn, None, None)["SecretString"]
                 return json.loads(value)["username"]
-            except (ClientError, KeyError, TypeError, ValueError) as exc:
-                _error(
-                    "ValidationException", f"cannot log in with secret {body['SecretArn']}: {exc}"
-                )
+            except Exception as exc:  # moto's SecretNotFoundException, a secret without username
+                _error("ValidationException", f"cannot log in with secret {arn}: {exc!r}")
         return body.get("DbUser") or "IAMR:caller"
 
     def _api_execute_statement(self, resp):
