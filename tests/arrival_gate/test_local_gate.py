@@ -156,3 +156,17 @@ def test_two_gates_racing_for_one_date_start_it_once(tmp_path):
     for t in threads:
         t.join()
     assert sorted(won) == [False] * 7 + [True]
+
+
+def test_sample_data_generated_into_the_lake_goes_through_the_gate(home, airflow, capsys):
+    assert cli.main(["generate", "--ds", DS, "--scale", "0.01"]) == 0
+    assert f"ecommerce_dwh {DS}: complete; triggered DAG run arrival__{DS}" in (
+        capsys.readouterr().out
+    )
+    assert len(dag_runs(airflow)) == 1
+
+
+def test_sample_data_written_elsewhere_triggers_nothing(tmp_path, airflow, capsys):
+    assert cli.main(["generate", "--ds", DS, "--scale", "0.01", "--out", str(tmp_path / "x")]) == 0
+    assert "arrival__" not in capsys.readouterr().out
+    assert airflow.calls == []

@@ -71,3 +71,24 @@ def local_airflow(request, tmp_path, monkeypatch, fixture_include):
     airflow.start()
     airflow.wait_until_ready()
     return airflow
+
+
+@pytest.fixture
+def published_airflow(request, tmp_path, monkeypatch, fixture_include):
+    """Airflow serving fixture_all_kinds as `dwh ui` does (published in $DWH_HOME/ui.json, for
+    the arrival gate of `dwh land`), with no input landed."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "fixture_all_kinds.py").write_text(
+        (config.REPO_ROOT / "dags" / "ecommerce_dwh.py").read_text()
+    )
+    monkeypatch.setenv("DWH_HOME", str(tmp_path / "dwh"))
+    monkeypatch.setenv("DWH_INCLUDE_DIR", str(fixture_include))
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags))
+    airflow = ui.LocalAirflow(port=free_port())
+    request.node.stash[AIRFLOW_KEY] = airflow
+    request.addfinalizer(airflow.stop)
+    airflow.start()
+    airflow.wait_until_ready()
+    airflow.publish()
+    return airflow

@@ -58,3 +58,53 @@ def test_the_password_file_is_readable_by_its_owner_only(tmp_path):
     ui.prepare_password_file(earlier)
     assert stat.S_IMODE(earlier.stat().st_mode) == 0o600
     assert earlier.read_text() == '{"admin": "s3cret"}\n'
+
+
+def test_the_launcher_hands_the_landed_date_to_the_arrival_gate_once_the_ui_is_up(
+    monkeypatch, tmp_path, capsys
+):
+    """`dwh ui` lands the first date, starts Airflow, publishes ui.json and only then runs the
+    arrival gate on what it landed (tests/ui/test_arrival_trigger.py runs the gate for real)."""
+    from dwh_tools import local_gate
+
+    monkeypatch.setenv("DWH_HOME", str(tmp_path / "dwh"))
+    monkeypatch.setattr(ui.signal, "signal", lambda *args: None)
+    events = []
+
+    class FakeAirflow:
+        def __init__(self, *args, **kwargs):
+            self.env = {"AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path), "DWH_INCLUDE_DIR": ""}
+            self.url, self.airflow_home, self.log_dir = "http://127.0.0.1:1", tmp_path, tmp_path
+
+        def start(self):
+            events.append("start")
+
+        def wait_until_ready(self):
+            pass
+
+        def publish(self):
+            events.append("publish")
+
+        def login(self):
+            return None
+
+        def check_alive(self):
+            raise KeyboardInterrupt
+
+        def stop(self):
+            events.append("stop")
+
+    monkeypatch.setattr(ui, "LocalAirflow", FakeAirflow)
+    monkeypatch.setattr(ui, "land", lambda ds, scale, data: {"orders": 3, "customers": 2})
+    monkeypatch.setattr(
+        local_gate,
+        "after_landing",
+        lambda ds, landed: events.append(("gate", ds, sorted(landed))) or ["gate line"],
+    )
+    assert ui.main(["--ds", "2024-02-03"]) == 0
+    assert events == ["start", "publish", ("gate", "2024-02-03", ["customers", "orders"]), "stop"]
+    assert "gate line" in capsys.readouterr().out
+
+    events.clear()
+    assert ui.main(["--no-land"]) == 0
+    assert events == ["start", "publish", "stop"]  # nothing landed: nothing to decide

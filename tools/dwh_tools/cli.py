@@ -203,6 +203,11 @@ def cmd_generate(args) -> int:
     print(f"wrote {sum(rows.values())} rows in {time.perf_counter() - t0:.1f}s to {out}")
     for name, n in sorted(rows.items()):
         print(f"  {name:<36}{n:>10}")
+    if not args.out:  # written into the lake: the arrival gate decides, as after `dwh land`
+        from dwh_tools.local_gate import after_landing
+
+        for line in after_landing(args.ds, rows):
+            print(line)
     return 0
 
 

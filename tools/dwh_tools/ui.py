@@ -12,7 +12,9 @@ Choices made for one laptop:
   SQLite (tasks reach the metadata only through the api-server's execution API). Parallelism is 1,
   as in ``dwh run``: the DuckDB warehouse has a single writer and each Glue job starts a Spark JVM.
 - Cron schedules are off (``[scheduler] use_job_schedule``): only the first logical date has
-  input, so the scheduler would otherwise start today's run on nothing. Triggered runs run.
+  input, so the scheduler would otherwise start today's run on nothing. Triggered runs run; the
+  landed date's run is triggered by the arrival gate (:mod:`dwh_tools.local_gate`), as are the
+  dates a later `dwh land` completes.
 - Simple auth manager, user ``admin`` (role admin), with the password Airflow generates into
   $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated (owner-only, 0600); ``--no-login``
   makes everyone admin, so it is refused unless the api-server listens on loopback only.
@@ -207,10 +209,18 @@ class LocalAirflow:
 
     def publish(self) -> None:
         """Say where the running UI is ($DWH_HOME/ui.json), for `dwh land`'s arrival gate: its
-        URL, this process and the login's password file (the password stays in that file)."""
+        URL, this process, the login's password file (the password stays in that file) and the
+        DAGs folder (the gate triggers only the pipelines that have a DAG there)."""
         creds_file = None if self.login() is None else str(self.password_file)
         self.state_file.write_text(
-            json.dumps({"url": self.url, "pid": os.getpid(), "password_file": creds_file})
+            json.dumps(
+                {
+                    "url": self.url,
+                    "pid": os.getpid(),
+                    "password_file": creds_file,
+                    "dags_folder": self.env["AIRFLOW__CORE__DAGS_FOLDER"],
+                }
+            )
         )
 
     def __enter__(self) -> LocalAirflow:
@@ -365,8 +375,8 @@ def banner(airflow: LocalAirflow, ds: str | None) -> str:
     ]
     if ds:
         lines.append(
-            f"  input landed for {ds}: Trigger a DAG with logical date {ds}T00:00:00Z "
-            "(other dates need input first: `dwh generate` or `dwh land`)"
+            f"  input landed for {ds}: the arrival gate triggers its DAG run (arrival__{ds}) "
+            "once every file is in; `dwh land <folder> --ds <date>` lands and triggers another date"
         )
     lines += [
         f"  rehearse a retry: bin/dwh fault {example} <task_id>   (the next try of that task fails)",
@@ -412,10 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     airflow = LocalAirflow(args.port, args.host, schedule=args.schedule, login=not args.no_login)
     mark(config.dwh_home())  # `make clean` removes only a $DWH_HOME so marked
-    ds = None
+    ds, landed = None, {}
     if not args.no_land:
         ds = args.ds or first_logical_date(airflow.env)
-        land(ds, args.scale, Path(args.data) if args.data else None)
+        landed = land(ds, args.scale, Path(args.data) if args.data else None)
     print(
         f"starting Airflow (api-server, scheduler, dag-processor, triggerer; "
         f"AIRFLOW_HOME={airflow.airflow_home}) ...",
@@ -429,6 +439,12 @@ def main(argv: list[str] | None = None) -> int:
         airflow.publish()
         print(f"ready in {time.monotonic() - t0:.0f}s", flush=True)
         print(banner(airflow, ds), flush=True)
+        if landed:
+            # The arrival gate, as after `dwh land`: the complete date is triggered once.
+            from dwh_tools.local_gate import after_landing
+
+            for line in after_landing(ds, landed):
+                print(line, flush=True)
         while True:
             airflow.check_alive()
             time.sleep(1)
