@@ -123,7 +123,7 @@ def test_there_are_policy_documents_to_check():
     found = policy_documents(tf_files())
     modules = {doc[0] for _, doc, _ in found}
     assert len(found) > 40
-    assert {"mwaa", "orchestration", "glue", "redshift", "kms", "storage"} <= modules
+    assert {"mwaa", "orchestration", "glue", "redshift", "kms", "storage", "ingestion"} <= modules
 
 
 def test_every_attached_policy_is_a_checked_policy_document():

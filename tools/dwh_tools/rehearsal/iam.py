@@ -41,6 +41,7 @@ ROLES = {
     "glue_job": ("glue", "job"),
     "glue_crawler": ("glue", "crawler"),
     "redshift_copy": ("redshift", "copy"),
+    "arrival_gate": ("ingestion", "gate"),
 }
 
 
@@ -1189,6 +1190,13 @@ def _logs(op: str, p: dict, a: _Arns):
     return None
 
 
+def _airflow(op: str, p: dict, a: _Arns):
+    # MWAA's REST API is authorised on the rbac-role of the Airflow role the call acts as.
+    if op == "InvokeRestApi":
+        return [("airflow:InvokeRestApi", a("airflow", f"role/{p['Name']}/{a.rec.airflow_role}"))]
+    return None
+
+
 def _simple(star: set[str], by_param: dict[str, tuple[str, object]]):
     """Mapper of a service whose operations take "*" or one ARN-forming parameter."""
 
@@ -1215,6 +1223,7 @@ _MAPPERS = {
     "sqs": _sqs,
     "kms": _kms,
     "logs": _logs,
+    "airflow": _airflow,
     "cloudwatch": _simple({"PutMetricData", "GetMetricData", "ListMetrics"}, {}),
     "sts": _simple({"GetCallerIdentity"}, {"AssumeRole": ("RoleArn", lambda a, v: v)}),
     "iam": _simple(
@@ -1278,9 +1287,13 @@ class Recorder:
         account_id: str = "123456789012",
         partition: str = "aws",
         workgroup_arns: dict | None = None,
+        airflow_role: str = "User",
     ):
         self.account_id, self.partition = account_id, partition
         self.workgroup_arns = dict(workgroup_arns or {})
+        # The Airflow role MWAA's InvokeRestApi acts as: IAM authorises the call on that role's
+        # rbac-role resource (arn:...:airflow:<region>:<account>:role/<environment>/<role>).
+        self.airflow_role = airflow_role
         self.calls: list[Call] = []
         self._role = contextvars.ContextVar(f"iam-role-{id(self)}", default=None)
         self._paused = contextvars.ContextVar(f"iam-paused-{id(self)}", default=False)
@@ -1346,6 +1359,8 @@ class Recorder:
         ]
         if arns.service == "cloudwatch" and "Namespace" in params:
             context.append(("cloudwatch:namespace", params["Namespace"]))
+        if arns.service == "s3" and model.name in ("ListObjectsV2", "ListObjects"):
+            context.append(("s3:prefix", params.get("Prefix", "")))
         operation = f"{model.service_model.service_name}.{model.name}"
         calls = [
             Call(role, act, res, operation, tuple(context))
