@@ -3,8 +3,8 @@
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
                               (each problem one line naming file, node and field; exit 2)
 dwh compile [--check]         write (or check) the staging DDL, state machines, CloudWatch dashboard,
-                              arrival gate manifest, JSON Schema and the assets manifest
-                              (include/pipelines/assets.json)
+                              QuickSight dashboards, arrival gate manifest, JSON Schema and the
+                              assets manifest (include/pipelines/assets.json)
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs (land
                               then runs the arrival gate: a complete date is triggered on a
@@ -107,7 +107,7 @@ def cmd_validate(args) -> int:
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh import assets
     from dwh.graph import json_schema
-    from dwh_tools import arrival_manifest, cloudwatch_dashboard, staging_ddl
+    from dwh_tools import arrival_manifest, cloudwatch_dashboard, quicksight_dashboards, staging_ddl
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
@@ -117,6 +117,7 @@ def _generated(pipelines: dict) -> dict[Path, str]:
         files[output_path(p)] = render_document(p)
     files[cloudwatch_dashboard.OUTPUT] = cloudwatch_dashboard.render(pipelines)
     files[arrival_manifest.OUTPUT] = arrival_manifest.render(pipelines)
+    files[quicksight_dashboards.OUTPUT] = quicksight_dashboards.render()
     return files
 
 
@@ -135,6 +136,7 @@ def _assets_manifest(pipelines: dict) -> str:
 
 def cmd_compile(args) -> int:
     from dwh.graph import PipelineError
+    from dwh_tools.quicksight_dashboards import SpecError
 
     pipelines, errors = _load(args)
     if errors:
@@ -151,7 +153,7 @@ def cmd_compile(args) -> int:
             print(f"wrote {rel(ddl)}")
     try:
         files = _generated(pipelines)
-    except PipelineError as err:
+    except (PipelineError, SpecError) as err:
         print(f"error {err}", file=sys.stderr)
         return 1
     expected = set(files)

@@ -12,3 +12,13 @@ output "security_group_id" {
   description = "Security group of QuickSight's network interfaces (allowed into Redshift)."
   value       = aws_security_group.quicksight.id
 }
+
+output "dashboard_ids" {
+  description = "QuickSight dashboard ID per page (executive, customer, product, operational)."
+  value       = { for k, d in local.dashboards : k => d.dashboard_id }
+}
+
+output "dashboard_arns" {
+  description = "QuickSight dashboard ARN per page (executive, customer, product, operational)."
+  value       = { for k, d in local.dashboards : k => d.arn }
+}

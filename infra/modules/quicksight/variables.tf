@@ -50,7 +50,13 @@ variable "redshift_secret_arn" {
 }
 
 variable "owner_principal_arns" {
-  description = "QuickSight users or groups (their ARNs) owning the data source and datasets."
+  description = "QuickSight users or groups (their ARNs) owning the data source, datasets and dashboards."
+  type        = list(string)
+  default     = []
+}
+
+variable "viewer_principal_arns" {
+  description = "QuickSight users or groups (their ARNs) who may open and query the four dashboards, read-only."
   type        = list(string)
   default     = []
 }
