@@ -49,6 +49,7 @@ module "platform" {
   # Vault Lock in governance mode (no changeable_for_days): never becomes immutable here.
   backup_vault_lock_changeable_for_days = null
 
-  enable_quicksight               = var.enable_quicksight
-  quicksight_owner_principal_arns = var.quicksight_owner_principal_arns
+  enable_quicksight                = var.enable_quicksight
+  quicksight_owner_principal_arns  = var.quicksight_owner_principal_arns
+  quicksight_viewer_principal_arns = var.quicksight_viewer_principal_arns
 }

@@ -47,13 +47,19 @@ variable "slack_webhook_url" {
 }
 
 variable "enable_quicksight" {
-  description = "Create the QuickSight data source and datasets (the account needs a QuickSight subscription)."
+  description = "Create the QuickSight data source, datasets and the four dashboards (the account needs a QuickSight subscription)."
   type        = bool
   default     = false
 }
 
 variable "quicksight_owner_principal_arns" {
-  description = "QuickSight users or groups owning the data source and datasets."
+  description = "QuickSight users or groups owning the data source, datasets and dashboards."
+  type        = list(string)
+  default     = []
+}
+
+variable "quicksight_viewer_principal_arns" {
+  description = "QuickSight users or groups who may open the four dashboards, read-only."
   type        = list(string)
   default     = []
 }

@@ -53,6 +53,7 @@ module "platform" {
   backup_vault_max_retention_days       = 365
   backup_vault_lock_changeable_for_days = 14
 
-  enable_quicksight               = var.enable_quicksight
-  quicksight_owner_principal_arns = var.quicksight_owner_principal_arns
+  enable_quicksight                = var.enable_quicksight
+  quicksight_owner_principal_arns  = var.quicksight_owner_principal_arns
+  quicksight_viewer_principal_arns = var.quicksight_viewer_principal_arns
 }

@@ -242,4 +242,5 @@ module "quicksight" {
   redshift_secret_arn        = module.redshift.bi_secret_arn
   kms_key_arn                = module.kms.warehouse_key_arn
   owner_principal_arns       = var.quicksight_owner_principal_arns
+  viewer_principal_arns      = var.quicksight_viewer_principal_arns
 }

@@ -265,13 +265,19 @@ variable "backup_vault_lock_changeable_for_days" {
 # --- QuickSight ---
 
 variable "enable_quicksight" {
-  description = "Create the QuickSight data source and mart datasets (needs a QuickSight subscription)."
+  description = "Create the QuickSight data source, mart datasets and the four dashboards (needs a QuickSight subscription)."
   type        = bool
   default     = false
 }
 
 variable "quicksight_owner_principal_arns" {
-  description = "QuickSight users or groups owning the data source and datasets."
+  description = "QuickSight users or groups owning the data source, datasets and dashboards."
+  type        = list(string)
+  default     = []
+}
+
+variable "quicksight_viewer_principal_arns" {
+  description = "QuickSight users or groups who may open the four dashboards, read-only."
   type        = list(string)
   default     = []
 }
