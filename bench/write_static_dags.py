@@ -68,7 +68,9 @@ def operator_call(node, target: str) -> str:
             "sql": ("LocalSqlOperator", ("sql",)),
             "notify": ("LocalNotifyOperator", ("message", "subject", "channels")),
         }[node.kind]
-        return f"{cls}(" + ", ".join(f"{f}={getattr(node, f)!r}" for f in fields)
+        call = f"{cls}(" + ", ".join(f"{f}={getattr(node, f)!r}" for f in fields)
+        # The formats the pipeline file declares per entity (none in these pipelines).
+        return call + ", declared={}" if node.kind == "glue_crawler" else call
     if node.kind == "glue_crawler":
         return (
             f"GlueCrawlerRunOperator(crawler_name='{prefix}-{node.crawler}', "

@@ -15,6 +15,7 @@ SHARED_OLIST = REPO_ROOT.parent / "shared" / "datasets" / "olist_sample"
 _session_home = Path(tempfile.mkdtemp(prefix="dwh-test-"))
 os.environ.setdefault("DWH_HOME", str(_session_home / "dwh"))
 os.environ.setdefault("AIRFLOW_HOME", str(_session_home / "airflow"))
+os.environ.setdefault("DWH_CACHE_DIR", str(_session_home / "cache"))  # validated pipelines
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 

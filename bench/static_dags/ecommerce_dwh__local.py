@@ -277,6 +277,7 @@ with DAG(
             "geolocation",
             "product_category_name_translation",
         ],
+        declared={},
         task_id="crawl_raw",
         retries=2,
         retry_delay=timedelta(seconds=60),

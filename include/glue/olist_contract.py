@@ -83,6 +83,11 @@ class Column:
     min_value: float | None = None  # numeric lower bound (inclusive)
     max_value: float | None = None  # numeric upper bound (inclusive)
     width: int | None = None  # STRING only: staging varchar width in bytes (see string_width)
+    # Free text that may hold line breaks inside a quoted field. A file is parsed record by
+    # record across lines (one reader, not split) only when its entity has such a column;
+    # otherwise one record per line, split across readers, and a line break inside a quoted
+    # field of another column makes malformed rows.
+    multiline: bool = False
 
     @property
     def string_width(self) -> int:
@@ -106,6 +111,11 @@ class Entity:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def multiline(self) -> bool:
+        """Whether a record of this entity's file may span lines (see Column.multiline)."""
+        return any(c.multiline for c in self.columns)
 
     @property
     def file_name(self) -> str:
@@ -174,8 +184,8 @@ ENTITIES: dict[str, Entity] = {
                 _c("review_id", required=True),
                 _c("order_id", required=True),
                 _c("review_score", INT, required=True, min_value=1, max_value=5),
-                _c("review_comment_title", width=512),
-                _c("review_comment_message", width=4096),  # free text
+                _c("review_comment_title", width=512, multiline=True),
+                _c("review_comment_message", width=4096, multiline=True),  # free text
                 _c("review_creation_date", TIMESTAMP),
                 _c("review_answer_timestamp", TIMESTAMP),
             ),

@@ -14,13 +14,28 @@ from __future__ import annotations
 import re
 
 from olist_contract import DECIMAL, DOUBLE, INT, TIMESTAMP, Entity
-from olist_formats import ISO, Formats
+from olist_formats import ISO, UTF16, Formats
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 CORRUPT = "_corrupt_record"
 BLANK = "_blank"
+# Where a record was read (with_lineage): its file split's start offset, the reader (partition)
+# and its position there.
+_SPLIT, _READER, _POSITION = "__split", "__reader", "__position"
+# The rules, in the order they are checked (the module docstring).
+RULES = (
+    "malformed_row",
+    "required_missing",
+    "bad_timestamp",
+    "bad_number",
+    "negative_value",
+    "out_of_range",
+    "unknown_enum",
+    "bad_timestamp_order",
+    "duplicate_key",
+)
 SPARK_TYPES = {
     INT: T.IntegerType(),
     DOUBLE: T.DoubleType(),
@@ -48,11 +63,15 @@ def read_raw(
     (``formats.header``); the contract's columns are then selected by name, in contract order, and
     any other column of the file is ignored. A record without its header's number of fields keeps
     its text in _corrupt_record. ``_blank`` marks padding rows whose every field is empty.
+
+    A record may span lines only where the contract says so (:attr:`Entity.multiline`): such a
+    file is parsed whole by one reader; any other is read one record per line, split across
+    readers. A UTF-16 file is always parsed whole (its line ends are not single bytes).
     """
     formats = formats or Formats(header=entity.column_names)
     df = (
         spark.read.option("header", True)
-        .option("multiLine", True)
+        .option("multiLine", entity.multiline or formats.encoding == UTF16)
         .option("sep", formats.delimiter)
         .option("quote", formats.quote)
         .option("escape", formats.quote)
@@ -63,8 +82,9 @@ def read_raw(
         .schema(_string_schema(formats.header))
         .csv(path)
     )
-    # Spark drops a corrupt column nobody selects; cache keeps it through later projections.
-    df = with_lineage(df.cache(), path)
+    # Spark drops a corrupt column nobody selects; cache keeps it through later projections,
+    # and keeps each record's position (see with_lineage) fixed.
+    df = with_lineage(_positions(df).cache(), path)
     padding = "^[\\s" + re.escape(formats.delimiter + formats.quote) + "]*$"
     blank = F.coalesce(F.col(CORRUPT).rlike(padding), F.lit(True))
     for name in formats.header:
@@ -74,11 +94,39 @@ def read_raw(
     )
 
 
+def _positions(df: DataFrame) -> DataFrame:
+    """Where each record was read: its file split's start, its reader, its position there."""
+    return (
+        df.withColumn(_SPLIT, F.input_file_block_start())
+        .withColumn(_READER, F.spark_partition_id())
+        .withColumn(_POSITION, F.monotonically_increasing_id())
+    )
+
+
 def with_lineage(df: DataFrame, source: str) -> DataFrame:
-    """Add _source_file and _source_line (the record number in the file, header excluded)."""
-    order = Window.orderBy(F.monotonically_increasing_id())
-    return df.withColumn("_source_file", F.lit(source)).withColumn(
-        "_source_line", F.row_number().over(order).cast("long")
+    """Add _source_file and _source_line (the record number in the file, header excluded).
+
+    Without a window over the whole file (which would number every record in one task): one
+    aggregate counts the records of each (file split, reader) and finds the first position in
+    it; a record's number is the count of the splits before its own plus its place in its own.
+    """
+    if _POSITION not in df.columns:
+        df = _positions(df)
+    groups = (
+        df.groupBy(_SPLIT, _READER)
+        .agg(F.min(_POSITION).alias("first"), F.count(F.lit(1)).alias("n"))
+        .orderBy(_SPLIT, _READER)
+        .collect()
+    )
+    shift, before = F.lit(None).cast("long"), 0
+    for g in groups:
+        here = (F.col(_SPLIT) == g[_SPLIT]) & (F.col(_READER) == g[_READER])
+        shift = F.when(here, F.lit(before + 1 - g["first"])).otherwise(shift)
+        before += g["n"]
+    return (
+        df.withColumn("_source_file", F.lit(source))
+        .withColumn("_source_line", (F.col(_POSITION) + shift).cast("long"))
+        .drop(_SPLIT, _READER, _POSITION)
     )
 
 

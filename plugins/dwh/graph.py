@@ -6,16 +6,21 @@ validation error names the file, the node and the field, and one broken file nev
 pipelines from loading (:func:`load_all` returns the errors beside the good pipelines).
 """
 
-from __future__ import annotations
+# (no "from __future__ import annotations": pydantic would compile every annotation string)
 
 import datetime as dt
+import hashlib
+import os
+import pickle
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Annotated, Literal
 
+import pydantic
 import yaml
 from pydantic import (
     AfterValidator,
@@ -153,7 +158,7 @@ def _free_sql_problem(sql: str) -> str | None:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Retries(_Strict):
@@ -164,7 +169,7 @@ class Retries(_Strict):
     backoff_rate: float = Field(2.0, ge=1.0)
 
     @model_validator(mode="after")
-    def _max_covers_delay(self) -> Retries:
+    def _max_covers_delay(self) -> "Retries":
         if self.max_delay_seconds < self.delay_seconds:
             raise ValueError("max_delay_seconds must be >= delay_seconds")
         return self
@@ -302,7 +307,7 @@ class Check(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _required_fields(self) -> Check:
+    def _required_fields(self) -> "Check":
         missing = [f for f in _CHECK_REQUIRES[self.type] if getattr(self, f) in (None, [], "")]
         if missing:
             raise ValueError(f"check type {self.type!r} needs {', '.join(missing)}")
@@ -314,7 +319,7 @@ class QualityNode(_NodeBase):
     checks: list[Check] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_names(self) -> QualityNode:
+    def _unique_names(self) -> "QualityNode":
         names = [c.name for c in self.checks]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -656,11 +661,10 @@ def _semantic_problems(p: Pipeline, include_dir: Path) -> list[str]:
     return problems
 
 
-def load_pipeline(path: Path, include_dir: Path | None = None) -> Pipeline:
-    """Load and validate one pipeline file; raise :class:`PipelineError` on any problem."""
-    include_dir = include_dir or config.INCLUDE_DIR
+def _validate(path: Path, text: str, include_dir: Path) -> "Pipeline":
+    """Parse and validate a pipeline file's text; raise :class:`PipelineError` on any problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise PipelineError(path, [f"field '(file)': not valid YAML: {exc}"]) from None
     if not isinstance(raw, dict):
@@ -685,9 +689,101 @@ def load_pipeline(path: Path, include_dir: Path | None = None) -> Pipeline:
             path,
             [f"field 'pipeline': {pipeline.pipeline!r} must equal the file stem {path.stem!r}"],
         )
+    return pipeline
+
+
+# libyaml's parser where PyYAML was built with it (same safe constructor, several times faster).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Validated pipelines by digest of the file's content (see _cache_key), in this process and in a
+# small on-disk cache, so that parsing a DAG validates a pipeline file once per content.
+CACHE_DIR_ENV = "DWH_CACHE_DIR"  # the on-disk cache's folder; empty: no on-disk cache
+_VALIDATED: dict[str, "Pipeline"] = {}
+_CODE_DIGEST: list[str] = []
+
+
+def _code_digest() -> str:
+    """Digest of the code that decides validation, so a changed validator never reads an entry
+    of an older one."""
+    if not _CODE_DIGEST:
+        h = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+        for module in (sys.modules[__name__], for_each_entity, kinds):
+            h.update(Path(module.__file__).read_bytes())
+        _CODE_DIGEST.append(h.hexdigest())
+    return _CODE_DIGEST[0]
+
+
+def _cache_key(path: Path, data: bytes, include_dir: Path) -> str:
+    h = hashlib.sha256(_code_digest().encode())
+    for part in (str(path.resolve()), str(Path(include_dir).resolve())):
+        h.update(part.encode() + b"\0")
+    h.update(data)
+    return h.hexdigest()
+
+
+def cache_dir() -> Path | None:
+    """The on-disk cache's folder: $DWH_CACHE_DIR, else $XDG_CACHE_HOME/dwh (~/.cache/dwh)."""
+    value = os.environ.get(CACHE_DIR_ENV)
+    if value is not None:
+        return Path(value) / "pipelines" if value else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dwh" / "pipelines"
+
+
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` is this user's alone (a pickle is only read from such a folder)."""
+    st = folder.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def _cached(key: str) -> "Pipeline | None":
+    folder = cache_dir()
+    try:
+        if folder is None or not folder.is_dir() or not _private(folder):
+            return None
+        pipeline = pickle.loads((folder / f"{key}.pickle").read_bytes())
+    except Exception:  # noqa: BLE001 - a missing, partial or foreign entry: validate again
+        return None
+    return pipeline if isinstance(pipeline, Pipeline) else None
+
+
+def _store(key: str, pipeline: "Pipeline") -> None:
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _private(folder):
+            return
+        partial = folder / f"{key}.{os.getpid()}.tmp"
+        partial.write_bytes(pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(folder / f"{key}.pickle")  # atomic: a parallel parse sees all or nothing
+    except OSError:
+        pass  # a read-only home: every parse validates, as without a cache
+
+
+def load_pipeline(path: Path, include_dir: Path | None = None) -> "Pipeline":
+    """Load and validate one pipeline file; raise :class:`PipelineError` on any problem.
+
+    A file's content is validated once: the result is kept by digest of the content (and of
+    the validating code), in memory and on disk (:func:`cache_dir`). An edited file has another
+    digest and is validated again; a file that fails validation is never cached. What the
+    content alone does not decide (the SQL and Glue files it names exist) is checked every time.
+    """
+    include_dir = include_dir or config.INCLUDE_DIR
+    data = path.read_bytes()
+    key = _cache_key(path, data, include_dir)
+    pipeline = _VALIDATED.get(key) or _cached(key)
+    if pipeline is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PipelineError(path, [f"field '(file)': not UTF-8 text: {exc}"]) from None
+        pipeline = _validate(path, text, include_dir)
+        _store(key, pipeline)
     problems = _semantic_problems(pipeline, include_dir)
     if problems:
         raise PipelineError(path, problems)
+    _VALIDATED[key] = pipeline
     pipeline._source_dir = path.parent
     return pipeline
 

@@ -119,3 +119,42 @@ def test_glue_scripts_import_without_glue_or_spark_libraries(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "ok"
+
+
+def test_a_file_read_in_several_splits_numbers_its_records_in_file_order(spark, tmp_path):
+    lines = [f"p{n:05d},cat,{n % 60},100,1,500,10,10,10" for n in range(1, 3001)]
+    path = tmp_path / "products.csv"
+    path.write_text(",".join(ENTITIES["products"].column_names) + "\n" + "\n".join(lines) + "\n")
+    before = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(16 * 1024))
+    try:
+        raw = read_raw(spark, ENTITIES["products"], str(path))
+        assert raw.rdd.getNumPartitions() > 1
+        numbered = {r["product_id"]: r["_source_line"] for r in raw.collect()}
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", before)
+    assert numbered == {f"p{n:05d}": n for n in range(1, 3001)}
+
+
+def test_only_an_entity_with_free_text_keeps_a_line_break_inside_a_quoted_field(spark, tmp_path):
+    reviews = ",".join(ENTITIES["order_reviews"].column_names)
+    good, bad = run_clean(
+        spark,
+        tmp_path,
+        "order_reviews",
+        reviews,
+        ['r1,o1,5,,"Chegou.\nRecomendo",2018-01-01 00:00:00,', "r2,o2,4,,ok,,"],
+    )
+    assert [(r["review_id"], r["_source_line"]) for r in good] == [("r1", 1), ("r2", 2)]
+    assert good[0]["review_comment_message"] == "Chegou.\nRecomendo"
+    assert not bad
+    # The contract gives sellers no free text: each line is a record, the broken ones rejected.
+    good, bad = run_clean(
+        spark,
+        tmp_path,
+        "sellers",
+        ",".join(ENTITIES["sellers"].column_names),
+        ['s1,13023,"sao\npaulo",SP', "s2,13024,campinas,SP"],
+    )
+    assert [r["seller_id"] for r in good] == ["s2"]
+    assert {rule for rule, _ in bad.values()} == {"malformed_row"}

@@ -141,9 +141,16 @@ def run_conf(args) -> dict:
     return {kinds.ALLOW_EMPTY.name: bool(getattr(args, "allow_empty", False))}
 
 
-def dags_test_command(pipeline: str, ds: str, conf: dict) -> list[str]:
-    """``airflow dags test`` of one logical date, the run's conf as its ``--conf`` JSON."""
-    return [airflow_bin(), "dags", "test", pipeline, ds, "--conf", json.dumps(conf)]
+def dags_test_command(
+    pipeline: str, ds: str, conf: dict, dags_folder: Path | None = None
+) -> list[str]:
+    """``airflow dags test`` of one logical date, the run's conf as its ``--conf`` JSON.
+
+    With ``dags_folder`` only the pipeline's own DAG file is parsed, not the whole folder."""
+    cmd = [airflow_bin(), "dags", "test", pipeline, ds, "--conf", json.dumps(conf)]
+    if dags_folder is not None:
+        cmd += ["--dagfile-path", str(Path(dags_folder) / f"{pipeline}.py")]
+    return cmd
 
 
 def run_dag(
@@ -151,12 +158,15 @@ def run_dag(
 ) -> tuple[int, dict]:
     """Run ``airflow dags test`` and echo task progress; returns exit code and task timings."""
     from dwh_tools.local_target.failures import RUN_LOG_ENV
+    from dwh_tools.local_target.spark import WARM_UP_ENV
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     timings: dict[str, dict] = {}
     current: str | None = None
-    cmd = dags_test_command(pipeline, ds, conf or {})
-    env = {**env, RUN_LOG_ENV: str(log_path)}
+    cmd = dags_test_command(pipeline, ds, conf or {}, Path(env["AIRFLOW__CORE__DAGS_FOLDER"]))
+    # airflow dags test runs every task in one process, so they share one Spark session,
+    # started as the first task starts.
+    env = {**env, RUN_LOG_ENV: str(log_path), WARM_UP_ENV: "1"}
     t0 = time.monotonic()
     with (
         log_path.open("w") as log,
