@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from handmade import HandWarehouse
 from quarantine_files import write_quarantine
+
+from dwh import config
+from dwh.sql import render, split_statements
 
 D1, D2 = "2024-03-01", "2024-03-02"
 
 
-def build(tmp_path, processed):
+def build(tmp_path, processed, as_statements: bool = False):
+    """The operational marts over ``processed``: as a file, or as the local sql node sends them
+    (rendered statements)."""
     hw = HandWarehouse(tmp_path / "warehouse.duckdb")
     ctx = {"ds": D2, "run_id": f"scheduled__{D2}", "processed_uri": str(processed)}
-    hw.wh.run_sql_file("mart/operational.sql", ctx)
+    if as_statements:
+        text = render((config.SQL_DIR / "mart" / "operational.sql").read_text(), ctx)
+        hw.wh.run_statements(split_statements(text), "refresh_marts", str(processed))
+    else:
+        hw.wh.run_sql_file("mart/operational.sql", ctx)
     return hw
 
 
@@ -49,11 +59,12 @@ def test_the_view_counts_the_quarantine_files_per_date_entity_and_rule(tmp_path)
         hw.close()
 
 
-def test_the_view_reads_the_files_at_query_time_not_the_ops_tables(tmp_path):
+@pytest.mark.parametrize("as_statements", [False, True], ids=["sql file", "sql node"])
+def test_the_view_reads_the_files_at_query_time_not_the_ops_tables(tmp_path, as_statements):
     processed = tmp_path / "processed"
     write_quarantine(processed, "orders", D2, {"bad_timestamp": 2})
     gone = write_quarantine(processed, "orders", D2, {"duplicate_key": 4})
-    hw = build(tmp_path, processed)
+    hw = build(tmp_path, processed, as_statements)
     try:
         assert hw.scalar("select count(*) from ops.glue_metrics") == 0  # nothing in ops
         assert len(rejects(hw)) == 2

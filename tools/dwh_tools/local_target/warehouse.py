@@ -78,22 +78,31 @@ class Warehouse:
             statements += file_to_duckdb(f"ddl/{path.name}", DDL_CONTEXT)
         self._run(statements)
 
+    @staticmethod
+    def _with_external(statements: list[str], processed_uri: str) -> list[str]:
+        """The statements, after spectrum_processed's views over the local processed folder when
+        one of them reads it."""
+        if not any(f"{processed_catalog.SCHEMA}." in s for s in statements):
+            return statements
+        root = Path(processed_uri or config.lake("processed"))
+        return processed_catalog.duckdb_views(root) + statements
+
     def run_sql_file(self, rel_path: str, context: dict) -> None:
         statements = file_to_duckdb(rel_path, context)
-        if any(f"{processed_catalog.SCHEMA}." in s for s in statements):
-            root = context.get("processed_uri") or config.lake("processed")
-            statements = processed_catalog.duckdb_views(Path(root)) + statements
-        self._run(statements)
+        self._run(self._with_external(statements, context.get("processed_uri", "")))
 
-    def run_statements(self, statements: Sequence[str], source: str) -> None:
+    def run_statements(
+        self, statements: Sequence[str], source: str, processed_uri: str = ""
+    ) -> None:
         """Rendered Redshift statements, transpiled, as one transaction (Redshift-only tuning
-        such as VACUUM is skipped)."""
+        such as VACUUM is skipped); ``processed_uri``: the local processed folder spectrum_processed
+        reads (the lake's by default)."""
         out = []
         for n, stmt in enumerate(statements, start=1):
             duck = to_duckdb(stmt, f"{source} statement {n}")
             if duck:
                 out.append(duck)
-        self._run(out)
+        self._run(self._with_external(out, processed_uri))
 
     def load_entity(
         self, entity: str, table: str, processed_root: Path, ds: str, run_id: str
