@@ -70,6 +70,7 @@ RUN_VALUES = (
     "processed_uri",
     "iam_role_arn",
     "glue_database",
+    "glue_processed_database",
     "allow_empty",
 )
 

@@ -3,13 +3,17 @@
 The templating contract (the same for Airflow, the local target and Step Functions):
 ``{{ ds }}`` the logical date, ``{{ run_id }}``, ``{{ processed_uri }}`` the processed bucket
 (s3://... on AWS, a folder locally), ``{{ iam_role_arn }}`` (COPY and Spectrum on AWS only) and
-``{{ glue_database }}`` (the Glue catalog database of the Spectrum schema). Schema names are fixed:
-staging, dw, mart, ops, spectrum.
+``{{ glue_database }}`` (the Glue catalog database of the Spectrum schema) and
+``{{ glue_processed_database }}`` (the one of spectrum_processed: the processed Parquet and its
+quarantine). Schema names are fixed: staging, dw, mart, ops, spectrum, spectrum_processed.
 
 Locally each rendered statement is transpiled from Redshift to DuckDB with sqlglot. Statements that
 only tune Redshift (ANALYZE, VACUUM) have no DuckDB meaning and are skipped by name; Redshift
 physical-design clauses (DISTKEY, SORTKEY, ENCODE, DISTSTYLE) are dropped, and so are PRIMARY KEY and
-FOREIGN KEY declarations, which Redshift never enforces (DuckDB would).
+FOREIGN KEY declarations, which Redshift never enforces (DuckDB would), and a view's WITH NO SCHEMA
+BINDING (Redshift needs it over external tables; DuckDB views always bind late). The external
+schemas (CREATE EXTERNAL SCHEMA, skipped here) are resolved by each DuckDB runtime to the Parquet
+files of its own lake: see dwh_tools.processed_catalog.
 Anything else that does not transpile is an error naming the file and the construct.
 """
 
@@ -29,6 +33,7 @@ SAMPLE_CONTEXT = {
     "processed_uri": "s3://processed-bucket",
     "iam_role_arn": "arn:aws:iam::000000000000:role/copy",
     "glue_database": "dwh_dev_raw",
+    "glue_processed_database": "dwh_dev_processed",
 }
 # LOCK serialises concurrent Redshift transactions; the local warehouse holds a file lock instead.
 REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+schema)\b", re.I)
@@ -46,6 +51,7 @@ def local_context(ds: str, run_id: str, processed_uri: str = "") -> dict:
         "processed_uri": processed_uri,
         "iam_role_arn": "",
         "glue_database": "",
+        "glue_processed_database": "",
     }
 
 
@@ -124,6 +130,8 @@ def to_duckdb(statement: str, source: str) -> str | None:
         # type-1 dimension's delete-insert would then trip over its facts. Keep Redshift's rule.
         for key in list(tree.find_all(exp.PrimaryKey, exp.ForeignKey)):
             key.pop()
+        if isinstance(tree, exp.Create) and tree.args.get("no_schema_binding"):
+            tree.set("no_schema_binding", None)
         for enc in list(tree.find_all(exp.EncodeColumnConstraint)):
             enc.parent.pop() if isinstance(enc.parent, exp.ColumnConstraint) else enc.pop()
         return tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)

@@ -176,6 +176,7 @@ def test_aws_sql_templates_render_from_variables_at_run_time():
         "dwh_processed_uri": "s3://processed-example",
         "dwh_redshift_copy_role_arn": "copy-role-example",
         "dwh_glue_database": "catalog_example",
+        "dwh_glue_processed_database": "processed_catalog_example",
     }
     context = {"ds": "2024-03-01", "run_id": "scheduled__2024-03-01"}
     with mock.patch("airflow.sdk.Variable.get", side_effect=values.__getitem__) as get:
@@ -190,4 +191,7 @@ def test_aws_sql_templates_render_from_variables_at_run_time():
     ) in copy
     assert any(
         "database 'catalog_example'" in s and "iam_role 'copy-role-example'" in s for s in schema
+    )
+    assert any(
+        "spectrum_processed" in s and "database 'processed_catalog_example'" in s for s in schema
     )

@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from quarantine_files import write_quarantine
 
 from dwh import config
 from dwh_tools import dashboards
@@ -138,8 +139,14 @@ EXPECTED_MARKS = {
     "executive": {"revenue-orders": 6, "aov": 3, "growth": 1, "states": 3},
     "customer": {"segments": 6, "cohorts": 1, "repeat-churn": 4, "ltv": 2},
     "product": {"categories": 2, "freight": 2, "reviews": 2, "ontime": 2},
-    "operational": {"stages": 12, "quarantine": 4, "quality": 2, "durations": 2},
+    "operational": {"stages": 12, "quarantine": 4, "rejects": 3, "quality": 2, "durations": 2},
 }
+# Quarantine files behind mart.operational_rejects (read from the files, not from ROWS' ops rows).
+QUARANTINE = (
+    ("orders", "2024-02-19", {"duplicate_key": 2}),
+    ("orders", "2024-02-20", {"bad_timestamp": 2, "unknown_enum": 1}),
+    ("customers", "2024-02-20", {"required_missing": 1}),
+)
 
 
 def build_warehouse(path: Path, rows: str | None = ROWS, marts: bool = True) -> Path:
@@ -150,9 +157,13 @@ def build_warehouse(path: Path, rows: str | None = ROWS, marts: bool = True) -> 
             for statement in rows.split(";"):
                 if statement.strip():
                     wh.con.execute(statement)
+        processed = path.parent / "processed"
+        if rows:
+            for entity, ds, rules in QUARANTINE:
+                write_quarantine(processed, entity, ds, rules)
         if marts:
             for rel in MARTS:
-                wh.run_sql_file(rel, CONTEXT)
+                wh.run_sql_file(rel, {**CONTEXT, "processed_uri": str(processed)})
     finally:
         wh.close()
     return path
@@ -365,6 +376,7 @@ def test_marks_match_the_rows_they_plot(browser_doms):
     assert customer["repeat-churn"]["surface"] == 4  # two donuts of two slices
     operational = chart_marks(doms["operational"]).marks
     assert operational["stages"]["bar"] == 12  # 3 entities x 4 stages
+    assert operational["rejects"]["bar"] == 3  # 2024-02-20: two orders rules, one customers
     product = chart_marks(doms["product"]).marks
     assert product["ontime"]["point"] == 2  # one bubble per category
 

@@ -173,6 +173,8 @@ def test_every_charts_csv_is_its_mart_rows_with_the_marts_column_names(site):
         "operational": {
             "stages": "select * from mart.operational_loads where ingest_date = '2024-02-20' "
             "order by entity",
+            "rejects": "select * from mart.operational_rejects where ingest_date = '2024-02-20' "
+            "order by entity, rule_name",
             "quality": "select * from mart.operational_daily where checks > 0 order by ingest_date",
             "durations": "select * from mart.operational_runs order by first_load_at",
         },

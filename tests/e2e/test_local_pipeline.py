@@ -124,6 +124,48 @@ def test_every_row_is_accounted_for(first_run):
     }
 
 
+def test_reject_reasons_are_counted_over_the_glue_jobs_quarantine_files(first_run):
+    home, _ = first_run
+    quarantine = home / "lake" / "processed" / "_quarantine"
+    view = query(
+        home,
+        "select entity, rule_name, rows_rejected from mart.operational_rejects "
+        "where ingest_date = '2024-01-01' order by entity, rule_name",
+    )
+    files = query(
+        home,
+        "select split_part(filename, '/', -3) as entity, _rule, count(*) from read_parquet("
+        f"'{quarantine}/*/ingest_date=2024-01-01/*.parquet', filename = true, "
+        "union_by_name = true) group by 1, 2 order by 1, 2",
+    )
+    assert view == files and view
+    # Still every row accounted for, with the quarantined ones counted in the files.
+    per_entity = {}
+    for entity, _, n in view:
+        per_entity[entity] = per_entity.get(entity, 0) + n
+    for entity, rows_in, rows_out, rows_loaded in query(
+        home,
+        "select entity, rows_in, rows_out, rows_loaded from ops.load_log "
+        "where ingest_date = '2024-01-01'",
+    ):
+        assert (
+            rows_in
+            == rows_loaded + per_entity.get(entity, 0)
+            == rows_out + per_entity.get(entity, 0)
+        ), entity
+    # The view reads the files at query time, not the ops tables: a second copy of the orders'
+    # file doubles its rows, and deleting the copy takes them back.
+    (part,) = sorted((quarantine / "orders" / "ingest_date=2024-01-01").glob("*.parquet"))
+    copy = part.with_name("part-copy.snappy.parquet")
+    copy.write_bytes(part.read_bytes())
+    orders = "select sum(rows_rejected) from mart.operational_rejects where entity = 'orders'"
+    try:
+        assert query(home, orders) == [(2 * per_entity["orders"],)]
+    finally:
+        copy.unlink()
+    assert query(home, orders) == [(per_entity["orders"],)]
+
+
 def test_no_blocking_check_failed(first_run):
     home, _ = first_run
     failed = query(

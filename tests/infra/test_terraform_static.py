@@ -134,6 +134,7 @@ def test_mwaa_environment_reads_connections_and_variables_from_secrets_manager()
         "dwh_raw_uri",
         "dwh_processed_uri",
         "dwh_glue_database",
+        "dwh_glue_processed_database",
         "dwh_redshift_copy_role_arn",
         "dwh_redshift_cluster_id",
         "dwh_redshift_database",

@@ -54,6 +54,7 @@ MWAA_INPUTS = {
     "var.redshift": REDSHIFT,
     "var.alert_topic_arn": TOPIC,
     "var.glue_database": "dwh_rehearsal_raw",
+    "var.glue_processed_database": "dwh_rehearsal_processed",
     "var.raw_uri": f"s3://{PREFIX}-raw",
     "var.processed_uri": f"s3://{PREFIX}-processed",
     "var.glue_job_arns": [JOB],

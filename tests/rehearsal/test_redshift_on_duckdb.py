@@ -611,6 +611,68 @@ def _handmade():
     return module
 
 
+def quarantine_files(processed, ds: str) -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from quarantine_files import write_quarantine
+
+    write_quarantine(processed, "orders", ds, {"bad_timestamp": 2, "unknown_enum": 1})
+    write_quarantine(processed, "customers", ds, {"required_missing": 3})
+    write_quarantine(processed, "sellers", ds, {})
+
+
+def processed_catalog_in_moto(redshift, processed) -> None:
+    """The processed catalog as the rehearsal seeds it, its files uploaded to the bucket, and the
+    external schema made through the Data API with the catalog's database."""
+    from dwh.sql import SAMPLE_CONTEXT
+    from dwh_tools.rehearsal import seed
+
+    database = SAMPLE_CONTEXT["glue_processed_database"]
+    tf = {"glue_processed_database": database, "buckets": {"processed": BUCKET}}
+    seed._processed_catalog(boto3.client("glue"), tf)
+    for path in sorted(processed.rglob("*.parquet")):
+        key = path.relative_to(processed).as_posix()
+        boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes())
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="_quarantine/orders/_SUCCESS", Body=b"")
+    from dwh import config
+
+    ddl = (config.SQL_DIR / "ddl" / "05_spectrum.sql").read_text()
+    outcomes = redshift.run(split_statements(render(ddl, SAMPLE_CONTEXT)))
+    assert {o["status"] for o in outcomes} == {"FINISHED"}
+
+
+def test_spectrum_reads_the_quarantine_objects_through_the_catalog(redshift, data, tmp_path):
+    """mart.operational_rejects sent through the Data API counts the quarantine Parquet in (moto's)
+    S3, found through the Glue catalog, as it is when read: a deleted object's rows are gone."""
+    from dwh import config
+    from dwh.sql import SAMPLE_CONTEXT
+
+    ds = "2024-03-01"
+    quarantine_files(tmp_path / "processed", ds)
+    redshift.create_schema()
+    processed_catalog_in_moto(redshift, tmp_path / "processed")
+    context = SAMPLE_CONTEXT | {"ds": ds, "run_id": f"scheduled__{ds}"}
+    for rel in ("mart/operational.sql",):
+        sqls = split_statements(render((config.SQL_DIR / rel).read_text(), context))
+        assert run(data, sqls)["Status"] == "FINISHED", rel
+    query = "select entity, rule_name, rows_rejected from mart.operational_rejects order by 1, 2"
+    assert redshift.run([query])[0]["rows"] == [
+        ("customers", "required_missing", 3),
+        ("orders", "bad_timestamp", 2),
+        ("orders", "unknown_enum", 1),
+    ]
+    (key,) = [
+        o["Key"]
+        for o in boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="_quarantine/customers/")[
+            "Contents"
+        ]
+    ]
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=key)
+    assert [r[0] for r in redshift.run([query])[0]["rows"]] == ["orders", "orders"]
+
+
 def test_dw_and_marts_through_the_data_api_match_the_local_warehouse(redshift, data, tmp_path):
     """One day staged alike, then every dw and mart file sent as one batch each, as MWAA sends
     them: every table and view of staging, dw and mart has the local warehouse's checksum."""
@@ -628,11 +690,15 @@ def test_dw_and_marts_through_the_data_api_match_the_local_warehouse(redshift, d
         "order_reviews": [hm.review("r1", "o1", 5, "ótimo")],
         "order_payments": [hm.payment("o1", 1, "credit_card", "110.50")],
     }
+    processed = tmp_path / "processed"  # the same quarantine files, locally and in S3
+    quarantine_files(processed, ds)
     local = hm.HandWarehouse(tmp_path / "local.duckdb")
     try:
         local.load_day(ds, **day)
-        local.build_marts(ds)
+        for rel in hm.MART_FILES:
+            local.wh.run_sql_file(rel, {**hm.context(ds), "processed_uri": str(processed)})
         redshift.create_schema()
+        processed_catalog_in_moto(redshift, processed)
         inserts = []
         for entity, rows in day.items():
             for n, row in enumerate(rows, start=1):

@@ -151,6 +151,7 @@ def execute(
             "processed_uri": "s3://processed",
             "iam_role_arn": "arn:aws:iam::123456789012:role/copy",
             "glue_database": "dwh_test_raw",
+            "glue_processed_database": "dwh_test_processed",
             "alert_topic_arn": resources["topic"],
         },
     }

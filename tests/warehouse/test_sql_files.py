@@ -44,6 +44,7 @@ def test_every_sql_file_runs_on_duckdb_in_pipeline_order(new_warehouse):
         "operational_daily",
         "operational_loads",
         "operational_quality",
+        "operational_rejects",
         "operational_runs",
         "product_categories",
         "product_category_sales",

@@ -3,8 +3,9 @@
 dwh validate                  check every pipeline file, the SQL it runs and its dependencies
                               (each problem one line naming file, node and field; exit 2)
 dwh compile [--check]         write (or check) the staging DDL, state machines, CloudWatch dashboard,
-                              QuickSight dashboards, arrival gate manifest, JSON Schema and the
-                              assets manifest (include/pipelines/assets.json)
+                              QuickSight dashboards, arrival gate manifest, JSON Schema, the
+                              assets manifest (include/pipelines/assets.json) and the processed
+                              catalog tables (infra/modules/glue/processed_tables.json)
 dwh graph PIPELINE            print a Mermaid diagram of a pipeline
 dwh run / generate / land     the local target: whole pipeline, sample data, your own CSVs (land
                               then runs the arrival gate: a complete date is triggered on a
@@ -107,11 +108,18 @@ def cmd_validate(args) -> int:
 def _generated(pipelines: dict) -> dict[Path, str]:
     from dwh import assets
     from dwh.graph import json_schema
-    from dwh_tools import arrival_manifest, cloudwatch_dashboard, quicksight_dashboards, staging_ddl
+    from dwh_tools import (
+        arrival_manifest,
+        cloudwatch_dashboard,
+        processed_catalog,
+        quicksight_dashboards,
+        staging_ddl,
+    )
     from dwh_tools.compile_stepfunctions import output_path, render_document
 
     files = {SCHEMA_PATH: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"}
     files[staging_ddl.output_path()] = staging_ddl.render()
+    files[processed_catalog.OUTPUT] = processed_catalog.render()
     files[assets.manifest_path()] = _assets_manifest(pipelines)
     for p in pipelines.values():
         files[output_path(p)] = render_document(p)

@@ -53,6 +53,7 @@ INPUT_EXAMPLE = {
         "processed_uri": "s3://<processed bucket>",
         "iam_role_arn": "<copy role arn from terraform output>",
         "glue_database": "<glue catalog database from terraform output>",
+        "glue_processed_database": "<processed glue catalog database from terraform output>",
         "alert_topic_arn": "<sns topic arn from terraform output>",
     },
     "ds": "2024-01-01 (optional; defaults to the execution's start date)",
@@ -68,6 +69,7 @@ RUNTIME_VALUES = {
     "raw_uri": "$.config.raw_uri",
     "iam_role_arn": "$.config.iam_role_arn",
     "glue_database": "$.config.glue_database",
+    "glue_processed_database": "$.config.glue_processed_database",
     "allow_empty": "$.allow_empty",  # "true"/"false", resolved by _allow_empty_states
 }
 

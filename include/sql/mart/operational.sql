@@ -164,3 +164,98 @@ select
 from dates as d
 left join loads as l on d.ingest_date = l.ingest_date
 left join checks as c on d.ingest_date = c.ingest_date;
+
+-- Rows rejected per logical date, entity and rule, counted where they lie: the quarantine Parquet
+-- the Glue jobs write to <processed>/_quarantine/<entity>/ingest_date=<date>/, read through
+-- Redshift Spectrum (schema spectrum_processed, one table per entity), so the rows stay in S3 and
+-- the counts do not depend on the ops tables. A row's date is the ingest_date= folder of its file
+-- ("$path", Spectrum's pseudo-column). A view over external tables is late-binding on Redshift.
+create or replace view mart.operational_rejects as
+with quarantined as (
+    select
+        'orders' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_orders
+
+    union all
+
+    select
+        'order_items' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_order_items
+
+    union all
+
+    select
+        'order_payments' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_order_payments
+
+    union all
+
+    select
+        'order_reviews' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_order_reviews
+
+    union all
+
+    select
+        'customers' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_customers
+
+    union all
+
+    select
+        'products' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_products
+
+    union all
+
+    select
+        'sellers' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_sellers
+
+    union all
+
+    select
+        'geolocation' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_geolocation
+
+    union all
+
+    select
+        'product_category_name_translation' as entity,
+        "$path" as file_path,
+        _rule
+    from spectrum_processed.quarantine_product_category_name_translation
+),
+
+dated as (
+    select
+        entity,
+        _rule as rule_name,
+        split_part(split_part(file_path, '/ingest_date=', 2), '/', 1)::date as ingest_date
+    from quarantined
+)
+
+select
+    ingest_date,
+    entity,
+    rule_name,
+    count(*) as rows_rejected
+from dated
+group by ingest_date, entity, rule_name
+with no schema binding;

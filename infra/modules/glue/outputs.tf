@@ -27,3 +27,13 @@ output "database_arn" {
   description = "ARN of the raw catalog database."
   value       = aws_glue_catalog_database.raw.arn
 }
+
+output "processed_database_name" {
+  description = "Glue catalog database of the processed and quarantine tables (Spectrum schema spectrum_processed)."
+  value       = aws_glue_catalog_database.processed.name
+}
+
+output "processed_database_arn" {
+  description = "ARN of the processed catalog database."
+  value       = aws_glue_catalog_database.processed.arn
+}

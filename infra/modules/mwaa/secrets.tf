@@ -6,14 +6,15 @@
 locals {
   variables = merge(
     {
-      dwh_resource_prefix        = var.name_prefix
-      dwh_raw_uri                = var.raw_uri
-      dwh_processed_uri          = var.processed_uri
-      dwh_glue_database          = var.glue_database
-      dwh_redshift_copy_role_arn = var.redshift.copy_role_arn
-      dwh_redshift_database      = var.redshift.database_name
-      dwh_redshift_secret_arn    = var.redshift.etl_secret_arn
-      dwh_alert_topic_arn        = var.alert_topic_arn
+      dwh_resource_prefix         = var.name_prefix
+      dwh_raw_uri                 = var.raw_uri
+      dwh_processed_uri           = var.processed_uri
+      dwh_glue_database           = var.glue_database
+      dwh_glue_processed_database = var.glue_processed_database
+      dwh_redshift_copy_role_arn  = var.redshift.copy_role_arn
+      dwh_redshift_database       = var.redshift.database_name
+      dwh_redshift_secret_arn     = var.redshift.etl_secret_arn
+      dwh_alert_topic_arn         = var.alert_topic_arn
     },
     var.redshift.cluster_id != "" ? { dwh_redshift_cluster_id = var.redshift.cluster_id } : {},
     var.redshift.workgroup_name != "" ? { dwh_redshift_workgroup = var.redshift.workgroup_name } : {},

@@ -147,6 +147,11 @@ variable "glue_database" {
   type        = string
 }
 
+variable "glue_processed_database" {
+  description = "Glue catalog database of the processed and quarantine tables, the Redshift Spectrum schema spectrum_processed's source (Variable dwh_glue_processed_database)."
+  type        = string
+}
+
 variable "processed_uri" {
   description = "s3:// URI of the processed bucket (Variable dwh_processed_uri)."
   type        = string

@@ -21,16 +21,17 @@ locals {
 
   # The execution input every state machine reads (see INPUT_EXAMPLE in dwh_tools.compile_stepfunctions).
   execution_config = {
-    resource_prefix     = var.name_prefix
-    redshift_cluster_id = var.redshift.cluster_id
-    redshift_workgroup  = var.redshift.workgroup_name
-    redshift_database   = var.redshift.database_name
-    redshift_secret_arn = var.redshift.etl_secret_arn
-    raw_uri             = var.raw_uri
-    processed_uri       = var.processed_uri
-    iam_role_arn        = var.redshift.copy_role_arn
-    glue_database       = var.glue_database
-    alert_topic_arn     = aws_sns_topic.alerts.arn
+    resource_prefix         = var.name_prefix
+    redshift_cluster_id     = var.redshift.cluster_id
+    redshift_workgroup      = var.redshift.workgroup_name
+    redshift_database       = var.redshift.database_name
+    redshift_secret_arn     = var.redshift.etl_secret_arn
+    raw_uri                 = var.raw_uri
+    processed_uri           = var.processed_uri
+    iam_role_arn            = var.redshift.copy_role_arn
+    glue_database           = var.glue_database
+    glue_processed_database = var.glue_processed_database
+    alert_topic_arn         = aws_sns_topic.alerts.arn
   }
 }
 

@@ -48,6 +48,11 @@ variable "glue_database" {
   type        = string
 }
 
+variable "glue_processed_database" {
+  description = "Glue catalog database of the processed and quarantine tables, the source of the Redshift Spectrum schema spectrum_processed."
+  type        = string
+}
+
 variable "processed_uri" {
   description = "s3:// URI of the processed bucket."
   type        = string

@@ -104,6 +104,8 @@ module "redshift" {
   processed_bucket_arn           = module.storage.bucket_arns["processed"]
   glue_database_name             = module.glue.database_name
   glue_database_arn              = module.glue.database_arn
+  glue_processed_database_name   = module.glue.processed_database_name
+  glue_processed_database_arn    = module.glue.processed_database_arn
   snapshot_retention_days        = var.redshift_snapshot_retention_days
   manual_snapshot_retention_days = var.redshift_manual_snapshot_retention_days
   allowed_security_group_ids = merge(
@@ -127,16 +129,17 @@ locals {
 }
 
 module "orchestration" {
-  source            = "../orchestration"
-  name_prefix       = local.name_prefix
-  state_machines    = module.pipelines.state_machines
-  glue_job_arns     = module.glue.job_arns
-  glue_crawler_arns = module.glue.crawler_arns
-  redshift          = local.redshift
-  raw_uri           = local.raw_uri
-  processed_uri     = local.processed_uri
-  glue_database     = module.glue.database_name
-  kms_key_arn       = module.kms.data_key_arn
+  source                  = "../orchestration"
+  name_prefix             = local.name_prefix
+  state_machines          = module.pipelines.state_machines
+  glue_job_arns           = module.glue.job_arns
+  glue_crawler_arns       = module.glue.crawler_arns
+  redshift                = local.redshift
+  raw_uri                 = local.raw_uri
+  processed_uri           = local.processed_uri
+  glue_database           = module.glue.database_name
+  glue_processed_database = module.glue.processed_database_name
+  kms_key_arn             = module.kms.data_key_arn
   # The warehouse's admin secret is encrypted with the warehouse key.
   warehouse_kms_key_arn = module.kms.warehouse_key_arn
   schedule_state        = var.stepfunctions_schedule_state
@@ -181,6 +184,7 @@ module "mwaa" {
   raw_uri                 = local.raw_uri
   processed_uri           = local.processed_uri
   glue_database           = module.glue.database_name
+  glue_processed_database = module.glue.processed_database_name
   alert_topic_arn         = module.orchestration.alert_topic_arn
   redshift                = local.redshift
   glue_job_arns           = values(module.glue.job_arns)

@@ -223,6 +223,15 @@ variable "datasets" {
         { name = "is_reconciled", type = "BOOLEAN" },
       ]
     }
+    operational_rejects = {
+      view = "operational_rejects"
+      columns = [
+        { name = "ingest_date", type = "DATETIME" },
+        { name = "entity", type = "STRING" },
+        { name = "rule_name", type = "STRING" },
+        { name = "rows_rejected", type = "INTEGER" },
+      ]
+    }
     operational_runs = {
       view = "operational_runs"
       columns = [

@@ -1,5 +1,6 @@
 # The role Redshift assumes for COPY (processed Parquet and run metrics) and Spectrum (external
-# tables over the raw catalog). Read-only.
+# tables over the raw catalog, and over the processed catalog: clean Parquet and quarantine, whose
+# objects ReadLake already covers). Read-only.
 
 data "aws_iam_policy_document" "copy_assume" {
   statement {
@@ -55,6 +56,8 @@ data "aws_iam_policy_document" "copy" {
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
       var.glue_database_arn,
       "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*",
+      var.glue_processed_database_arn,
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_processed_database_name}/*",
     ]
   }
 }

@@ -97,6 +97,16 @@ variable "glue_database_arn" {
   type        = string
 }
 
+variable "glue_processed_database_name" {
+  description = "Glue catalog database of the processed and quarantine tables Spectrum reads (schema spectrum_processed)."
+  type        = string
+}
+
+variable "glue_processed_database_arn" {
+  description = "ARN of that database."
+  type        = string
+}
+
 variable "snapshot_retention_days" {
   description = "Days automated snapshots are kept."
   type        = number

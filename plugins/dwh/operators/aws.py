@@ -46,6 +46,7 @@ SQL_MACROS = {
     "processed_uri": _Variable("dwh_processed_uri"),
     "iam_role_arn": _Variable("dwh_redshift_copy_role_arn"),
     "glue_database": _Variable("dwh_glue_database"),
+    "glue_processed_database": _Variable("dwh_glue_processed_database"),
 }
 
 

@@ -4,7 +4,8 @@ The warehouse figures are columns of mart.operational_daily (one row per logical
 through the stages, reconciled entities, outcome of the checks' latest results),
 mart.operational_loads (one row per entity and date), mart.operational_checks_latest (the latest
 result of every check per date) and mart.operational_runs (one row per run with its warehouse
-duration, first staging load to last quality check).
+duration, first staging load to last quality check), and mart.operational_rejects (rows
+rejected per date, entity and cleaning rule, counted over the quarantine Parquet itself).
 
 Airflow's own metadata is not in the warehouse: when the local Airflow SQLite file is given, the
 run durations (first task start to last task end) and the task durations of the latest run are
@@ -12,7 +13,7 @@ read from its task_instance and dag_run tables here, and take the place of the w
 durations of mart.operational_runs.
 
 The charts follow the page's date range: the stage chart shows the latest logical date in it,
-the quarantine chart its last 7 dates, the quality chart its last 30, the run durations its last
+the quarantine chart its last 7 dates, the reject reasons its latest date, the quality chart its last 30, the run durations its last
 20 runs. The tiles are for the latest logical date loaded and the checks table for that date.
 The marts have no state column: there is no state filter here.
 """
@@ -40,6 +41,7 @@ from .model import (
 
 DAILY, LOADS = "mart.operational_daily", "mart.operational_loads"
 CHECKS, RUNS = "mart.operational_checks_latest", "mart.operational_runs"
+REJECTS = "mart.operational_rejects"
 STAGES = (
     ("rows_in", "rows in (raw)", BLUE),
     ("rows_quarantined", "quarantined", RED),
@@ -97,6 +99,10 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
         "status, severity from mart.operational_checks_latest "
         "order by ingest_date, status = 'pass', check_name",
     )
+    rejects = m.rows(
+        REJECTS, "select * from mart.operational_rejects order by ingest_date, entity, rule_name"
+    )
+    rules = sorted({r["rule_name"] for r in rejects})
     page = Page(
         "operational",
         "Operational",
@@ -188,6 +194,23 @@ def operational(m: Marts, airflow_db: Path | None = None) -> Page:
                 ],
                 date="ingest_date",
                 last=QUARANTINE_DATES,
+            ),
+        ),
+        chart(
+            m,
+            "rejects",
+            f"Reject reasons, {last}" if last else "Reject reasons",
+            "Rows quarantined per cleaning rule and entity, counted over the quarantine files.",
+            [r for r in rejects if r["ingest_date"] == last],
+            (REJECTS,),
+            lambda _: _rejects(rejects, rules),
+            reason=f"no row was quarantined on {last}.",
+            data=lambda _: plotted(
+                [Source(REJECTS, rejects)],
+                [[n for n, r in enumerate(rejects) if r["rule_name"] == rule] for rule in rules],
+                date="ingest_date",
+                last=1,
+                title="Reject reasons",
             ),
         ),
         chart(
@@ -324,6 +347,28 @@ def _quarantine(loads: list[dict]):
     fig.update_xaxes(tickangle=-25)
     fig.update_yaxes(title_text="quarantined", ticksuffix="%")
     return figure_html(fig, "quarantine")
+
+
+def _rejects(rejects: list[dict], rules: list[str]):
+    """One stacked trace per rule over every date's rows; the page's script shows the latest date
+    in its date range."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for rule in rules:
+        rows = [r for r in rejects if r["rule_name"] == rule]
+        fig.add_trace(
+            go.Bar(
+                x=[r["entity"] for r in rows],
+                y=[r["rows_rejected"] for r in rows],
+                name=rule,
+                hovertemplate=f"%{{x}}: %{{y:,}} rows, {rule}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickangle=-25)
+    fig.update_yaxes(title_text="rows rejected")
+    return figure_html(fig, "rejects")
 
 
 def _quality(days: list[dict]):

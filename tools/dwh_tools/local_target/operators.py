@@ -183,7 +183,9 @@ class LocalSqlOperator(LocalOperator):
         stmts = kinds.statements(kinds.sql_templates(self.sql), lambda t: render(t, ctx))
         self.log.info("running include/sql/%s as one transaction", ", include/sql/".join(self.sql))
         with open_warehouse() as wh:
-            wh.run_statements(stmts, f"{self.task_id} ({', '.join(self.sql)})")
+            wh.run_statements(
+                stmts, f"{self.task_id} ({', '.join(self.sql)})", ctx["processed_uri"]
+            )
 
 
 class LocalQualityOperator(LocalOperator):

@@ -2,6 +2,11 @@
 
 DuckDB reads Parquet and JSON with its built-in readers (no extension download). Every public
 method runs in one transaction, so a failed task leaves the warehouse as it was.
+
+Redshift reads the processed bucket's Parquet in place through the external schema
+spectrum_processed; here that schema is views over the same files of the local lake
+(dwh_tools.processed_catalog), made again before every SQL file that names it, so a view on top
+(mart.operational_rejects) reads the files as they are at query time.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dwh import config
 from dwh.loads import load_log_insert
 from dwh.quality import check_statements, gate_sql
 from dwh.sql import file_to_duckdb, local_context, render, to_duckdb
+from dwh_tools import processed_catalog
 
 LINEAGE = ["_source_file", "_source_line", "ingest_date"]
 # The DDL is the same for every date; Redshift-only statements (Spectrum) are skipped locally.
@@ -72,18 +78,31 @@ class Warehouse:
             statements += file_to_duckdb(f"ddl/{path.name}", DDL_CONTEXT)
         self._run(statements)
 
-    def run_sql_file(self, rel_path: str, context: dict) -> None:
-        self._run(file_to_duckdb(rel_path, context))
+    @staticmethod
+    def _with_external(statements: list[str], processed_uri: str) -> list[str]:
+        """The statements, after spectrum_processed's views over the local processed folder when
+        one of them reads it."""
+        if not any(f"{processed_catalog.SCHEMA}." in s for s in statements):
+            return statements
+        root = Path(processed_uri or config.lake("processed"))
+        return processed_catalog.duckdb_views(root) + statements
 
-    def run_statements(self, statements: Sequence[str], source: str) -> None:
+    def run_sql_file(self, rel_path: str, context: dict) -> None:
+        statements = file_to_duckdb(rel_path, context)
+        self._run(self._with_external(statements, context.get("processed_uri", "")))
+
+    def run_statements(
+        self, statements: Sequence[str], source: str, processed_uri: str = ""
+    ) -> None:
         """Rendered Redshift statements, transpiled, as one transaction (Redshift-only tuning
-        such as VACUUM is skipped)."""
+        such as VACUUM is skipped); ``processed_uri``: the local processed folder spectrum_processed
+        reads (the lake's by default)."""
         out = []
         for n, stmt in enumerate(statements, start=1):
             duck = to_duckdb(stmt, f"{source} statement {n}")
             if duck:
                 out.append(duck)
-        self._run(out)
+        self._run(self._with_external(out, processed_uri))
 
     def load_entity(
         self, entity: str, table: str, processed_root: Path, ds: str, run_id: str

@@ -99,7 +99,7 @@ def evaluate(
 def environment(prefix: str, account_id: str, region: str, redshift: dict) -> dict:
     """The names and settings Terraform gives one environment, for the rehearsal to seed.
 
-    Returns the bucket names, the Glue database, the MWAA Variables and connections it writes to
+    Returns the bucket names, the Glue databases (raw, processed), the MWAA Variables and connections it writes to
     Secrets Manager, and the secrets backend's prefixes and lookup patterns.
     """
     storage, glue, mwaa = MODULES / "storage", MODULES / "glue", MODULES / "mwaa"
@@ -107,6 +107,7 @@ def environment(prefix: str, account_id: str, region: str, redshift: dict) -> di
         {
             "bucket_names": (storage / "main.tf", "bucket_names"),
             "database_name": (glue / "main.tf", "database_name"),
+            "processed_database_name": (glue / "processed.tf", "processed_database_name"),
         },
         {"name_prefix": prefix},
         {"account_id": account_id, "region": region, "partition": "aws"},
@@ -118,6 +119,7 @@ def environment(prefix: str, account_id: str, region: str, redshift: dict) -> di
         "raw_uri": f"s3://{buckets['raw']}",
         "processed_uri": f"s3://{buckets['processed']}",
         "glue_database": names["database_name"],
+        "glue_processed_database": names["processed_database_name"],
         "alert_topic_arn": redshift["alert_topic_arn"],
         "redshift": {k: v for k, v in redshift.items() if k != "alert_topic_arn"},
         "connections_prefix": _default(mwaa / "variables.tf", "connections_prefix"),
@@ -136,6 +138,7 @@ def environment(prefix: str, account_id: str, region: str, redshift: dict) -> di
     return {
         "buckets": buckets,
         "glue_database": names["database_name"],
+        "glue_processed_database": names["processed_database_name"],
         "variables": secrets["variables"],
         "connections": secrets["connections"],
         "backend_kwargs": json.loads(secrets["backend_kwargs"]),

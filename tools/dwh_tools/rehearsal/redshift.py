@@ -18,6 +18,13 @@ table's, varchar lengths are enforced, an empty prefix is an error.
         ...  # boto3 redshift-data clients, RedshiftDataOperator, RedshiftSQLHook, SQL checks
     redshift.checksums()                  # comparable with Warehouse.table_checksums
 
+Redshift Spectrum is rehearsed through the catalog: ``create external schema ... database 'd'`` is
+remembered; once a statement has named that schema, every statement (and ``checksums()``) first
+resolves it again, so a view over it reads S3 as it is then: every
+table of Glue database ``d`` (moto's catalog, read with the copy role) becomes a DuckDB view over a
+mirror of the Parquet objects below the table's S3 location, its columns read by name, with
+Spectrum's ``"$path"`` (the object's path in the mirror) and Spectrum's hidden-file rule.
+
 Also: ``run(statements)`` executes directly (outcome per statement), ``statements`` holds every
 Data API submission (request, outcomes), ``connections`` the arguments the driver connected with,
 ``logins`` the database user of every submission and driver connection (a Data API call with a
@@ -56,6 +63,14 @@ QUERY = re.compile(r"^\s*(select|with|values|show)\b", re.I)
 COPY = re.compile(
     r"^\s*copy\s+(?P<table>[\w.\"]+)\s+from\s+'(?P<uri>[^']*)'(?P<opts>.*)$", re.I | re.S
 )
+EXTERNAL_SCHEMA = re.compile(
+    r"^\s*create\s+external\s+schema\s+(?:if\s+not\s+exists\s+)?(?P<schema>\w+)\s+"
+    r"from\s+data\s+catalog\s+database\s+'(?P<database>[^']*)'",
+    re.I,
+)
+# Spectrum skips hidden objects (Spark's _SUCCESS among them): names starting with '.', '_' or '#',
+# or ending in '~'.
+HIDDEN = re.compile(r"^[._#]|.*~$")
 COPY_OPTION = re.compile(
     r"\s*(?:iam_role\s+'(?P<role>[^']*)'|(?:format\s+(?:as\s+)?)?(?P<fmt>parquet|json)"
     r"(?:\s+'(?P<json>[^']*)')?|region\s+'[^']*'|(?:compupdate|statupdate)\s+(?:on|off|true|false))",
@@ -151,6 +166,10 @@ class DuckRedshift:
         self._undo: list = []
         self._aborts: list[re.Pattern] = []  # see abort_once
         self.aborted: list[str] = []  # the statements that abort_once made fail
+        self.external: dict[str, str] = {}  # external schema -> Glue database
+        self._named: set[str] = set()  # external schemas a statement named (see _resolve)
+        self._mirrored: dict[str, str] = {}  # s3 URI of a mirrored object -> its ETag
+        self.spectrum_mirror = self.path.with_name(self.path.stem + ".spectrum")
 
     @staticmethod
     def _setup(con) -> None:
@@ -276,8 +295,14 @@ class DuckRedshift:
         if m:
             loaded = self._copy(con, m["table"].replace('"', ""), m["uri"], m["opts"])
             return {"has_result_set": False, "result_rows": loaded}
+        ext = EXTERNAL_SCHEMA.match(bare)
+        if ext:
+            self.external[ext["schema"].lower()] = ext["database"]
         if REDSHIFT_ONLY.match(bare):  # ANALYZE, VACUUM, GRANT, Spectrum: Redshift's own
             return {"has_result_set": False, "result_rows": 0}
+        self._named |= {s for s in self.external if re.search(rf"\b{s}\s*\.", bare, re.I)}
+        if self._named:  # a view over an external table reads S3 as it is when the view is read
+            self._resolve(con, self._named)
         duck = to_duckdb(statement, source)
         ddl = self._ddl_target(con, bare)
         con.execute(duck)
@@ -299,6 +324,53 @@ class DuckRedshift:
         # DuckDB answers DML with its row count, which is what Redshift reports as ResultRows.
         count = counted[0][0] if counted and isinstance(counted[0][0], int) else 0
         return {"has_result_set": False, "result_rows": count}
+
+    # -- Spectrum ---------------------------------------------------------------------------
+
+    def _resolve(self, con, schemas) -> None:
+        """Each external schema as DuckDB views over the mirror of its tables' S3 objects."""
+        import boto3
+
+        from dwh_tools.processed_catalog import view_sql
+
+        glue = boto3.client("glue", region_name=self.region)  # the copy role's, as Spectrum
+        for schema in sorted(schemas):
+            database = self.external[schema]
+            tables = []
+            for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+                tables += page["TableList"]
+            con.execute(f"create schema if not exists {schema}")
+            for t in tables:
+                sd = t["StorageDescriptor"]
+                folder = self._mirror_location(sd["Location"])
+                columns = [{"name": c["Name"], "type": c["Type"]} for c in sd["Columns"]]
+                con.execute(view_sql(schema, t["Name"], columns, folder))
+
+    def _mirror_location(self, uri: str) -> Path:
+        """Make the local mirror of the objects below ``uri`` equal to S3; its folder."""
+        if not uri.startswith("s3://"):
+            raise RedshiftError(f"external table location must start with s3://: {uri!r}")
+        bucket, _, prefix = uri[5:].partition("/")
+        s3 = self.s3()
+        found = {}
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for o in page.get("Contents", []):
+                if not o["Key"].endswith("/") and not HIDDEN.match(o["Key"].rsplit("/", 1)[-1]):
+                    found[o["Key"]] = o["ETag"]
+        root = self.spectrum_mirror / bucket
+        for key, etag in found.items():
+            local, s3_uri = root / key, f"s3://{bucket}/{key}"
+            if self._mirrored.get(s3_uri) != etag or not local.exists():
+                local.parent.mkdir(parents=True, exist_ok=True)
+                local.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                self._mirrored[s3_uri] = etag
+        folder = root / prefix
+        for local in folder.rglob("*") if folder.exists() else ():
+            key = local.relative_to(root).as_posix()
+            if local.is_file() and key not in found:  # deleted in S3 since it was mirrored
+                local.unlink()
+                self._mirrored.pop(f"s3://{bucket}/{key}", None)
+        return folder
 
     # -- the declared lengths DuckDB forgets ------------------------------------------------
 
@@ -692,6 +764,8 @@ class DuckRedshift:
         from dwh_tools.local_target.warehouse import Warehouse
 
         with self.lock:
+            if self._named:  # views over external tables read S3 as it is now
+                self._resolve(self.con, self._named)
             return Warehouse.table_checksums(types.SimpleNamespace(con=self.con), schemas)
 
 

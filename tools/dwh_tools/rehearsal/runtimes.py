@@ -65,6 +65,7 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
             "var.redshift": redshift,
             "var.alert_topic_arn": env.topic_arn,
             "var.glue_database": env.glue_database,
+            "var.glue_processed_database": env.glue_processed_database,
             "var.raw_uri": v["dwh_raw_uri"],
             "var.processed_uri": v["dwh_processed_uri"],
             "var.glue_job_arns": sorted(jobs.values()),
@@ -84,6 +85,10 @@ def iam_inputs(env: seed.Environment, pipelines: list) -> dict[str, dict]:
             **{f"var.{b}_bucket_arn": f"arn:aws:s3:::{name}" for b, name in env.buckets.items()},
             "var.glue_database_name": env.glue_database,
             "var.glue_database_arn": _arn("glue", f"database/{env.glue_database}"),
+            "var.glue_processed_database_name": env.glue_processed_database,
+            "var.glue_processed_database_arn": _arn(
+                "glue", f"database/{env.glue_processed_database}"
+            ),
         },
         "state_machine": {
             **common,

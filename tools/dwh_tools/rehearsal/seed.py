@@ -30,6 +30,7 @@ class Environment:
     buckets: dict[str, str]
     mwaa_bucket: str
     glue_database: str
+    glue_processed_database: str
     variables: dict[str, str]
     connections: dict[str, dict]
     backend_kwargs: dict
@@ -63,6 +64,7 @@ class Environment:
                 "processed_uri": v["dwh_processed_uri"],
                 "iam_role_arn": v["dwh_redshift_copy_role_arn"],
                 "glue_database": v["dwh_glue_database"],
+                "glue_processed_database": v["dwh_glue_processed_database"],
                 "alert_topic_arn": v["dwh_alert_topic_arn"],
             },
         }
@@ -183,6 +185,7 @@ def create(pipelines: list, raw_dir: Path, prefix: str = PREFIX) -> Environment:
         buckets=tf["buckets"],
         mwaa_bucket=mwaa_bucket,
         glue_database=tf["glue_database"],
+        glue_processed_database=tf["glue_processed_database"],
         variables=tf["variables"],
         connections=tf["connections"],
         backend_kwargs=kw,
@@ -199,6 +202,7 @@ def _glue(pipelines: list, tf: dict, role: str, prefix: str) -> None:
 
     glue = boto3.client("glue", region_name=REGION)
     glue.create_database(DatabaseInput={"Name": tf["glue_database"]})
+    _processed_catalog(glue, tf)
     raw, processed = (f"s3://{tf['buckets'][b]}" for b in ("raw", "processed"))
     scripts = f"s3://{tf['buckets']['scripts']}/{deploy.GLUE_PREFIX}"
     helpers = [
@@ -233,3 +237,26 @@ def _glue(pipelines: list, tf: dict, role: str, prefix: str) -> None:
                     },
                     GlueVersion="5.0",
                 )
+
+
+def _processed_catalog(glue, tf: dict) -> None:
+    """The processed catalog database and its tables, as infra/modules/glue/processed.tf makes
+    them from the generated infra/modules/glue/processed_tables.json."""
+    from dwh_tools import processed_catalog
+
+    database = tf["glue_processed_database"]
+    glue.create_database(DatabaseInput={"Name": database})
+    tables = json.loads(processed_catalog.OUTPUT.read_text())["tables"]
+    for name, table in tables.items():
+        glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"EXTERNAL": "TRUE", "classification": "parquet"},
+                "StorageDescriptor": {
+                    "Location": f"s3://{tf['buckets']['processed']}/{table['location']}",
+                    "Columns": [{"Name": c["name"], "Type": c["type"]} for c in table["columns"]],
+                },
+            },
+        )
