@@ -470,6 +470,23 @@ OPERATIONAL = Dashboard(
         ),
         Figure(
             "chart",
+            "rejects",
+            "Reject reasons",
+            "bar",
+            "operational_rejects",
+            (
+                _c("entity"),
+                _v("rows_rejected"),
+                _c("rule_name", well="colors"),
+            ),
+            stacked=True,
+            limitation=(
+                "Summed over every logical date; the local chart shows the latest date of its "
+                "range."
+            ),
+        ),
+        Figure(
+            "chart",
             "quality",
             "Quality check results",
             "bar",
