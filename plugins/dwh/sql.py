@@ -23,7 +23,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from olist_contract import check_run_date
+from olist_contract import ENTITIES, check_run_date
 
 from dwh import config
 
@@ -35,6 +35,9 @@ SAMPLE_CONTEXT = {
     "glue_database": "dwh_dev_raw",
     "glue_processed_database": "dwh_dev_processed",
 }
+# Every runtime's templates also see ``contract_entities``: the contract's entity names, in order
+# (a SQL file loops over them where it reads every entity, e.g. mart.operational_rejects).
+CONTRACT_ENTITIES = tuple(ENTITIES)
 # LOCK serialises concurrent Redshift transactions; the local warehouse holds a file lock instead.
 REDSHIFT_ONLY = re.compile(r"^\s*(analyze|vacuum|grant|lock|create\s+external\s+schema)\b", re.I)
 
@@ -66,9 +69,11 @@ def _jinja():
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True
     )
+    env.globals["contract_entities"] = CONTRACT_ENTITIES
+    return env
 
 
 def render(template: str, context: dict) -> str:

@@ -1,6 +1,6 @@
 """The README's "Adding an entity" recipe, followed on a copy of the repository, end to end.
 
-In a copy of plugins/, tools/, include/, dags/ and infra/stepfunctions/: add a fixture entity
+In a copy of plugins/, tools/, include/, dags/, infra/ and lambdas/: add a fixture entity
 to the contract and to the ecommerce_dwh entity list, run ``dwh compile`` (staging DDL, state
 machines, schema), then land a CSV of it and run a small pipeline over it with the real Airflow
 DAG on the local target: its rows reach their staging table and ops.load_log reconciles.
@@ -103,8 +103,8 @@ def run(repo: Path, home: Path, *args: str, env_extra: dict | None = None):
 
 
 def copy_repository(repo: Path) -> None:
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("plugins", "tools", "include", "dags", "infra/stepfunctions"):
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform*")
+    for part in ("plugins", "tools", "include", "dags", "infra", "lambdas"):
         shutil.copytree(REPO / part, repo / part, ignore=skip)
 
 
@@ -145,6 +145,29 @@ def test_the_adding_an_entity_recipe_works_end_to_end(tmp_path):
     machine = (repo / "infra" / "stepfunctions" / "ecommerce_dwh.asl.json").read_text()
     assert "clean_shipments" in machine and "staging.shipments" in machine
     assert (REPO / "include" / "glue" / "olist_contract.py").read_text().count("shipments") == 0
+    # Spectrum's catalog of the processed data and the reject reasons follow the contract too.
+    catalog = (repo / "infra" / "modules" / "glue" / "processed_tables.json").read_text()
+    assert '"quarantine_shipments"' in catalog and '"shipments"' in catalog
+    # The copy's own dwh.sql and contract render the reject reasons' view.
+    rejects = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from dwh.sql import SAMPLE_CONTEXT, render; "
+            "print(render(open(sys.argv[1]).read(), SAMPLE_CONTEXT))",
+            str(repo / "include" / "sql" / "mart" / "operational.sql"),
+        ],
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                str(repo / p) for p in ("plugins", "tools", "include/glue")
+            ),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "from spectrum_processed.quarantine_shipments" in rejects
     # A hand edit of the generated DDL is drift.
     ddl_path = repo / "include" / "sql" / "ddl" / "02_staging_tables.sql"
     ddl_path.write_text(ddl.replace("    parcel_count integer,", "    parcel_count varchar(64),"))

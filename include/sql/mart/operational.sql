@@ -170,77 +170,22 @@ left join checks as c on d.ingest_date = c.ingest_date;
 -- Redshift Spectrum (schema spectrum_processed, one table per entity), so the rows stay in S3 and
 -- the counts do not depend on the ops tables. A row's date is the ingest_date= folder of its file
 -- ("$path", Spectrum's pseudo-column). A view over external tables is late-binding on Redshift.
+-- contract_entities is every entity of the data contract (include/glue/olist_contract.py), so an
+-- entity added there is counted here with no SQL change.
 create or replace view mart.operational_rejects as
 with quarantined as (
-    select
-        'orders' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_orders
+    {%- for entity in contract_entities %}
+        {%- if not loop.first %}
 
-    union all
+            union all
+        {%- endif %}
 
-    select
-        'order_items' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_order_items
-
-    union all
-
-    select
-        'order_payments' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_order_payments
-
-    union all
-
-    select
-        'order_reviews' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_order_reviews
-
-    union all
-
-    select
-        'customers' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_customers
-
-    union all
-
-    select
-        'products' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_products
-
-    union all
-
-    select
-        'sellers' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_sellers
-
-    union all
-
-    select
-        'geolocation' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_geolocation
-
-    union all
-
-    select
-        'product_category_name_translation' as entity,
-        "$path" as file_path,
-        _rule
-    from spectrum_processed.quarantine_product_category_name_translation
+        select
+            '{{ entity }}' as entity,
+            "$path" as file_path,
+            _rule
+        from spectrum_processed.quarantine_{{ entity }}
+    {%- endfor %}
 ),
 
 dated as (

@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.operators.redshift_data import RedshiftDataOpe
 from airflow.providers.common.sql.operators.sql import SQLCheckOperator
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
-from olist_contract import CONTRACT_VIOLATION
+from olist_contract import CONTRACT_VIOLATION, ENTITIES
 
 from dwh import kinds
 from dwh.redaction import redact_text, redacting_logger
@@ -47,6 +47,7 @@ SQL_MACROS = {
     "iam_role_arn": _Variable("dwh_redshift_copy_role_arn"),
     "glue_database": _Variable("dwh_glue_database"),
     "glue_processed_database": _Variable("dwh_glue_processed_database"),
+    "contract_entities": tuple(ENTITIES),  # fixed by the contract, as in dwh.sql
 }
 
 
