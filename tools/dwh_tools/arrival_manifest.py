@@ -40,7 +40,11 @@ def entry(pipeline) -> dict | None:
     }
 
 
-def render(pipelines: dict) -> str:
+def build(pipelines: dict) -> dict:
+    """The manifest of ``pipelines`` (name -> Pipeline): every pipeline with a crawler node."""
     entries = [entry(pipelines[name]) for name in sorted(pipelines)]
-    manifest = {"_comment": HEADER, "pipelines": [e for e in entries if e is not None]}
-    return json.dumps(manifest, indent=2) + "\n"
+    return {"_comment": HEADER, "pipelines": [e for e in entries if e is not None]}
+
+
+def render(pipelines: dict) -> str:
+    return json.dumps(build(pipelines), indent=2) + "\n"

@@ -40,12 +40,10 @@ def manifest() -> dict:
     """The gate's manifest for the pipelines this process runs (read now, not at import: the
     tests and `dwh ui` point DWH_INCLUDE_DIR at other pipelines)."""
     from dwh.graph import load_all, pipeline_files
-    from dwh_tools.arrival_manifest import entry
+    from dwh_tools.arrival_manifest import build
 
     include = Path(os.environ.get("DWH_INCLUDE_DIR") or config.REPO_ROOT / "include").resolve()
-    pipelines = load_all(pipeline_files(include / "pipelines"), include).pipelines
-    entries = [entry(pipelines[name]) for name in sorted(pipelines)]
-    return {"pipelines": [e for e in entries if e is not None]}
+    return build(load_all(pipeline_files(include / "pipelines"), include).pipelines)
 
 
 class PatientStarter:
