@@ -107,11 +107,19 @@ def _size(spark, path: str) -> int:
 
 
 def _head(spark, path: str) -> bytes:
-    """The file's first bytes, through Hadoop's file system (S3 on Glue, a folder locally)."""
+    """The file's first bytes: a local path is read directly, any other (S3 on Glue) through
+    Hadoop's file system. Those bytes cross from the JVM as one ISO-8859-1 string, which maps
+    every byte to one character and back, because py4j converts a byte array one byte at a time.
+    """
+    if "://" not in path:
+        with open(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    jvm = spark.sparkContext._jvm
     fs, p = _filesystem(spark, path)
     stream = fs.open(p)
     try:
-        return bytes(stream.readNBytes(HEAD_BYTES))
+        bounded = jvm.org.apache.commons.io.input.BoundedInputStream(stream, HEAD_BYTES)
+        return jvm.org.apache.commons.io.IOUtils.toString(bounded, "ISO-8859-1").encode("latin-1")
     finally:
         stream.close()
 
@@ -151,6 +159,35 @@ def _write(df, path: str, by_rule: bool = False) -> dict[str, int]:
     return result
 
 
+def _clean_file(spark, entity, paths: dict, args: dict, metrics: dict):
+    """(good rows, quarantined rows, rows in, blank rows) of the raw file; notes in ``metrics``
+    what the file is when it holds no data, and the formats detected when it does."""
+    from pyspark.sql import functions as F
+
+    if not _exists(spark, paths["raw"]) or _size(spark, paths["raw"]) == 0:
+        # No file that day (an incremental extract has no reference data) or an empty file:
+        # zero rows in, and an empty partition so downstream loads see "nothing new".
+        metrics["note"] = "no file" if not _exists(spark, paths["raw"]) else "empty file"
+        empty = spark.createDataFrame([], raw_schema(entity))
+        good, bad = clean(entity, with_lineage(empty, ""))
+        return good, bad, 0, 0
+    declared = from_json(args.get("formats"))
+    formats = detect(entity, _head(spark, paths["raw"]), paths["raw"], declared)
+    metrics["formats"] = formats.to_json(max_length=FORMATS_WIDTH)
+    metrics["encoding"] = formats.encoding
+    raw = read_raw(spark, entity, paths["raw"], formats)
+    counted = raw.agg(
+        F.count(F.lit(1)).alias("rows"), F.sum(F.col(BLANK).cast("long")).alias("blank")
+    ).first()
+    rows_in, rows_blank = counted["rows"], counted["blank"] or 0
+    if rows_in == 0:
+        metrics["note"] = "header only"
+    elif rows_blank == rows_in:
+        metrics["note"] = "blank rows only"
+    good, bad = clean(entity, raw.filter(~F.col(BLANK)), formats.timestamp_formats)
+    return good, bad, rows_in, rows_blank
+
+
 def run(spark, args: dict) -> dict:
     """Clean one entity for one date; returns (and writes) the metrics record.
 
@@ -173,8 +210,6 @@ def run(spark, args: dict) -> dict:
         "source": paths["raw"],
         "note": None,
     }
-    good = bad = None
-    rows_in = rows_blank = 0
     if not _exists(spark, paths["raw"]) and not allow_empty and _has_rows(spark, paths["out"]):
         raise MissingRawFile(
             f"{entity.name} {args['ingest_date']}: no raw file at {paths['raw']}, but the "
@@ -182,32 +217,15 @@ def run(spark, args: dict) -> dict:
             "(the raw file may have expired, and its rows could not be rebuilt). Land the raw "
             "file again, or run with --allow_empty true if that day's extract is empty on purpose"
         )
-    if not _exists(spark, paths["raw"]) or _size(spark, paths["raw"]) == 0:
-        # No file that day (an incremental extract has no reference data) or an empty file:
-        # zero rows in, and an empty partition so downstream loads see "nothing new".
-        metrics["note"] = "no file" if not _exists(spark, paths["raw"]) else "empty file"
-    else:
-        declared = from_json(args.get("formats"))
-        formats = detect(entity, _head(spark, paths["raw"]), paths["raw"], declared)
-        metrics["formats"] = formats.to_json(max_length=FORMATS_WIDTH)
-        metrics["encoding"] = formats.encoding
-        raw = read_raw(spark, entity, paths["raw"], formats)
-        counted = raw.agg(
-            F.count(F.lit(1)).alias("rows"), F.sum(F.col(BLANK).cast("long")).alias("blank")
-        ).first()
-        rows_in, rows_blank = counted["rows"], counted["blank"] or 0
-        if rows_in == 0:
-            metrics["note"] = "header only"
-        elif rows_blank == rows_in:
-            metrics["note"] = "blank rows only"
-        good, bad = clean(entity, raw.filter(~F.col(BLANK)), formats.timestamp_formats)
-
-    if good is None:
-        empty = spark.createDataFrame([], raw_schema(entity))
-        good, bad = clean(entity, with_lineage(empty, ""))
-    good = good.withColumn("ingest_date", F.lit(args["ingest_date"]).cast("date"))
-    written = _write(good, paths["out"])["rows"]
-    by_rule = _write(bad, paths["quarantine"], by_rule=True)
+    try:
+        good, bad, rows_in, rows_blank = _clean_file(spark, entity, paths, args, metrics)
+        good = good.withColumn("ingest_date", F.lit(args["ingest_date"]).cast("date"))
+        written = _write(good, paths["out"])["rows"]
+        by_rule = _write(bad, paths["quarantine"], by_rule=True)
+    finally:
+        # The raw read is cached for this job only (a Glue job run has a session of its own;
+        # the local runner runs one job after another in its session).
+        spark.catalog.clearCache()
     rows_quarantined = by_rule.pop("rows")
     rejected = {rule: n for rule, n in by_rule.items() if n}
     metrics.update(

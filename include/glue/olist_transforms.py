@@ -136,8 +136,9 @@ def _blank_to_null(col: Column) -> Column:
 
 
 def _typed(entity: Entity, name: str, timestamp_formats: dict[str, str]) -> Column:
+    """The column's value typed per contract, from its trimmed text (``__v_<name>``)."""
     c = entity.column(name)
-    value = _blank_to_null(F.col(name))
+    value = F.col(f"__v_{name}")
     if c.type == TIMESTAMP:
         return F.to_timestamp(value, timestamp_formats.get(name, ISO))
     if c.type in SPARK_TYPES:
@@ -145,38 +146,29 @@ def _typed(entity: Entity, name: str, timestamp_formats: dict[str, str]) -> Colu
     return value
 
 
-def clean(
-    entity: Entity, raw: DataFrame, timestamp_formats: dict[str, str] | None = None
-) -> tuple[DataFrame, DataFrame]:
-    """(clean rows typed per contract, quarantined rows as text with _rule and _reason).
+def _rules(entity: Entity) -> list[tuple[str, Column, Column]]:
+    """(rule, condition, reason) of every check of the entity, in the order they are checked.
 
-    ``raw`` holds no blank padding rows (the caller counts and drops them); timestamps are parsed
-    with the file's detected layout per column (ISO when none is given)."""
-    cols = entity.column_names
-    df = raw.drop(BLANK) if BLANK in raw.columns else raw
-    for name in cols:
-        df = df.withColumn(f"__t_{name}", _typed(entity, name, timestamp_formats or {}))
-
-    rules: list[tuple[str, Column, Column]] = []
-    rules.append(
+    Conditions read each value's trimmed text (``__v_<name>``, null when blank) and its typed
+    value (``__t_<name>``), both computed once per row by :func:`clean`."""
+    rules: list[tuple[str, Column, Column]] = [
         (
             "malformed_row",
             F.col(CORRUPT).isNotNull(),
             F.lit("record does not have the number of fields of the file's header"),
         )
-    )
+    ]
     for c in entity.columns:
         if c.required:
             rules.append(
                 (
                     "required_missing",
-                    _blank_to_null(F.col(c.name)).isNull(),
+                    F.col(f"__v_{c.name}").isNull(),
                     F.lit(f"{c.name} is required but empty"),
                 )
             )
     for c in entity.columns:
-        raw_value = _blank_to_null(F.col(c.name))
-        typed = F.col(f"__t_{c.name}")
+        raw_value, typed = F.col(f"__v_{c.name}"), F.col(f"__t_{c.name}")
         if c.type == TIMESTAMP:
             rules.append(
                 (
@@ -195,18 +187,10 @@ def clean(
             )
     for c in entity.columns:
         typed = F.col(f"__t_{c.name}")
-        if c.min_value is not None and c.min_value >= 0:
+        if c.min_value is not None:
             rules.append(
                 (
                     "negative_value" if c.min_value == 0 else "out_of_range",
-                    typed < F.lit(c.min_value),
-                    F.concat(F.lit(f"{c.name} below {c.min_value:g}: "), typed.cast("string")),
-                )
-            )
-        elif c.min_value is not None:
-            rules.append(
-                (
-                    "out_of_range",
                     typed < F.lit(c.min_value),
                     F.concat(F.lit(f"{c.name} below {c.min_value:g}: "), typed.cast("string")),
                 )
@@ -238,40 +222,77 @@ def clean(
                 F.lit(f"{later} is before {earlier}"),
             )
         )
+    return rules
 
-    rule_col = F.lit(None).cast("string")
-    reason_col = F.lit(None).cast("string")
-    for name, broken, reason in reversed(rules):  # the first rule broken wins
-        rule_col = F.when(F.coalesce(broken, F.lit(False)), F.lit(name)).otherwise(rule_col)
-        reason_col = F.when(F.coalesce(broken, F.lit(False)), reason).otherwise(reason_col)
-    df = df.withColumn("_rule", rule_col).withColumn("_reason", reason_col)
 
-    # Deduplicate the rows that passed every rule: first record of a natural key wins.
-    key_window = Window.partitionBy(*[f"__t_{k}" for k in entity.natural_key]).orderBy(
+def _first(cases: list[tuple[Column, Column]]) -> Column:
+    """One flat CASE WHEN: the value of the first condition that holds, else null."""
+    result = None
+    for condition, value in cases:
+        result = F.when(condition, value) if result is None else result.when(condition, value)
+    return result if result is not None else F.lit(None)
+
+
+def clean(
+    entity: Entity, raw: DataFrame, timestamp_formats: dict[str, str] | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """(clean rows typed per contract, quarantined rows as text with _rule and _reason).
+
+    ``raw`` holds no blank padding rows (the caller counts and drops them); timestamps are parsed
+    with the file's detected layout per column (ISO when none is given).
+
+    Every value is trimmed and typed once per row; the rules are one CASE that gives the index of
+    the first rule a row breaks (``__i``), and one window over all rows numbers the records of a
+    natural key among the rows that passed every rule: the first record of a key wins, the others
+    break ``duplicate_key``. Good and quarantined rows are then two filters of that one result,
+    and the reason text is only built for quarantined rows.
+    """
+    cols = entity.column_names
+    df = raw.drop(BLANK) if BLANK in raw.columns else raw
+    df = df.select("*", *[_blank_to_null(F.col(n)).alias(f"__v_{n}") for n in cols])
+    df = df.select(
+        "*", *[_typed(entity, n, timestamp_formats or {}).alias(f"__t_{n}") for n in cols]
+    )
+    rules = _rules(entity)
+    df = df.withColumn(
+        "__i", _first([(broken, F.lit(i)) for i, (_, broken, _) in enumerate(rules)])
+    )
+
+    passed = F.col("__i").isNull()
+    key_window = Window.partitionBy(passed, *[f"__t_{k}" for k in entity.natural_key]).orderBy(
         "_source_file", "_source_line"
     )
-    passed = df.filter(F.col("_rule").isNull()).withColumn("__n", F.row_number().over(key_window))
-    dupes = (
-        passed.filter(F.col("__n") > 1)
-        .withColumn("_rule", F.lit("duplicate_key"))
-        .withColumn(
-            "_reason",
-            F.concat(
-                F.lit(f"duplicate natural key ({', '.join(entity.natural_key)}) = "),
-                F.concat_ws(", ", *[F.col(f"__t_{k}").cast("string") for k in entity.natural_key]),
-            ),
-        )
+    duplicate = len(rules)
+    df = df.withColumn(
+        "__i",
+        F.when(passed & (F.row_number().over(key_window) > 1), F.lit(duplicate)).otherwise(
+            F.col("__i")
+        ),
     )
-    good = passed.filter(F.col("__n") == 1).select(
-        *[F.col(f"__t_{n}").alias(n) for n in cols], "_source_file", "_source_line"
+
+    good = df.filter(F.col("__i").isNull()).select(
+        *[
+            (F.lower(F.col(f"__t_{c.name}")) if c.accepted else F.col(f"__t_{c.name}")).alias(
+                c.name
+            )  # enumerations are stored lower-case, as Olist writes them
+            for c in entity.columns
+        ],
+        "_source_file",
+        "_source_line",
     )
-    for c in entity.columns:  # enumerations are stored lower-case, as Olist writes them
-        if c.accepted:
-            good = good.withColumn(c.name, F.lower(F.col(c.name)))
-    quarantine_cols = [*cols, CORRUPT, "_source_file", "_source_line", "_rule", "_reason"]
-    bad = (
-        df.filter(F.col("_rule").isNotNull())
-        .select(*quarantine_cols)
-        .unionByName(dupes.select(*quarantine_cols))
+    duplicate_reason = F.concat(
+        F.lit(f"duplicate natural key ({', '.join(entity.natural_key)}) = "),
+        F.concat_ws(", ", *[F.col(f"__t_{k}").cast("string") for k in entity.natural_key]),
+    )
+    index = F.col("__i")
+    names = [*(name for name, _, _ in rules), "duplicate_key"]
+    reasons = [*(reason for _, _, reason in rules), duplicate_reason]
+    bad = df.filter(index.isNotNull()).select(
+        *cols,
+        CORRUPT,
+        "_source_file",
+        "_source_line",
+        _first([(index == i, F.lit(n)) for i, n in enumerate(names)]).alias("_rule"),
+        _first([(index == i, r) for i, r in enumerate(reasons)]).alias("_reason"),
     )
     return good, bad

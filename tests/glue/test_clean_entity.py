@@ -348,3 +348,19 @@ def test_a_spreadsheet_export_of_the_olist_sample_loads_every_row_the_original_d
     orders = {r["order_id"]: r for r in processed_rows(exported, "orders")}
     first = orders["e481f51cbdc54678b7cc49136f2d6af7"]  # 2017-10-02 10:56:33 in the original
     assert str(first["order_purchase_timestamp"]) == "2017-10-02 10:56:00"
+
+
+def test_the_head_read_through_hadoop_is_the_same_bytes_as_a_local_read(tmp_path):
+    """On Glue the raw file is an s3:// URI, read through Hadoop; locally it is a path. Both give
+    the file's first HEAD_BYTES bytes, whatever they are (every byte value, line ends, NUL)."""
+    import clean_entity
+    from olist_formats import HEAD_BYTES
+
+    data = bytes(range(256)) * (HEAD_BYTES // 256 + 7)  # longer than the head
+    path = tmp_path / "any.csv"
+    path.write_bytes(data)
+    spark = get_spark()
+    local = clean_entity._head(spark, str(path))
+    through_hadoop = clean_entity._head(spark, path.as_uri())
+    assert len(local) == HEAD_BYTES
+    assert through_hadoop == local == data[:HEAD_BYTES]
