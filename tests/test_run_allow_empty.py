@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import types
 
 import pytest
 
@@ -40,7 +42,10 @@ def dags_test(tmp_path, monkeypatch):
     """``dwh run`` up to ``airflow dags test``, with everything around it stood in for."""
     monkeypatch.setenv("DWH_HOME", str(tmp_path / "home"))
     RecordingPopen.commands = []
-    monkeypatch.setattr(runner.subprocess, "Popen", RecordingPopen)
+    # Only the runner's own subprocess calls are recorded (imports may start a process too).
+    stand_in = types.SimpleNamespace(**vars(subprocess))
+    stand_in.Popen = RecordingPopen
+    monkeypatch.setattr(runner, "subprocess", stand_in)
     monkeypatch.setattr(runner, "land_input", lambda *a, **k: {"orders": 2})
     monkeypatch.setattr(runner, "ensure_metadata_db", lambda env: None)
     monkeypatch.setattr(runner, "render_dashboards", lambda: {})
@@ -55,7 +60,9 @@ def airflow_reads(cmd: list[str]) -> dict:
     """The DagRun conf ``airflow dags test`` makes of this command line (Airflow's own parser)."""
     from airflow.cli.cli_parser import get_parser
 
-    args = get_parser().parse_args(cmd[1:])
+    launcher = runner.dags_test_cli()
+    assert cmd[: len(launcher)] == launcher
+    args = get_parser().parse_args(cmd[len(launcher) :])
     assert (args.dag_id, str(args.logical_date.date())) == ("ecommerce_dwh", DS)
     return json.loads(args.conf)
 
@@ -66,7 +73,8 @@ def test_dwh_run_gives_airflow_dags_test_the_runs_allow_empty(dags_test, capsys,
     out = capsys.readouterr().out
     assert code == 0, out
     (cmd,) = dags_test
-    assert cmd[1:4] == ["dags", "test", "ecommerce_dwh"]
+    n = len(runner.dags_test_cli())
+    assert cmd[n : n + 3] == ["dags", "test", "ecommerce_dwh"]
     assert airflow_reads(cmd) == {"allow_empty": conf}
     header = out.splitlines()[1]
     assert header.startswith(f"  run conf: {json.dumps({'allow_empty': conf})}")

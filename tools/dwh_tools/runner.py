@@ -141,16 +141,35 @@ def run_conf(args) -> dict:
     return {kinds.ALLOW_EMPTY.name: bool(getattr(args, "allow_empty", False))}
 
 
+def dags_test_cli() -> list[str]:
+    """Airflow's CLI as ``dwh run`` starts it (:mod:`dwh_tools.local_target.dags_test`)."""
+    return [sys.executable, "-m", "dwh_tools.local_target.dags_test"]
+
+
 def dags_test_command(
     pipeline: str, ds: str, conf: dict, dags_folder: Path | None = None
 ) -> list[str]:
-    """``airflow dags test`` of one logical date, the run's conf as its ``--conf`` JSON.
+    """``airflow dags test`` of one logical date, the run's conf as its ``--conf`` JSON, through
+    Airflow's CLI started by :mod:`dwh_tools.local_target.dags_test` (the Spark session may
+    start while Airflow does).
 
     With ``dags_folder`` only the pipeline's own DAG file is parsed, not the whole folder."""
-    cmd = [airflow_bin(), "dags", "test", pipeline, ds, "--conf", json.dumps(conf)]
+    cmd = [*dags_test_cli(), "dags", "test", pipeline, ds, "--conf", json.dumps(conf)]
     if dags_folder is not None:
         cmd += ["--dagfile-path", str(Path(dags_folder) / f"{pipeline}.py")]
     return cmd
+
+
+def has_glue_jobs(pipeline: str) -> bool:
+    """Whether the pipeline's file declares a Glue job, the only kind of node that uses Spark
+    (a DAG without a pipeline file in include/pipelines has none)."""
+    from dwh import kinds
+    from dwh.graph import load_pipeline
+
+    path = config.PIPELINES_DIR / f"{pipeline}.yaml"
+    if not path.is_file():
+        return False
+    return any(n.kind == kinds.GlueJob.name for n in load_pipeline(path).nodes)
 
 
 def run_dag(
@@ -165,8 +184,8 @@ def run_dag(
     current: str | None = None
     cmd = dags_test_command(pipeline, ds, conf or {}, Path(env["AIRFLOW__CORE__DAGS_FOLDER"]))
     # airflow dags test runs every task in one process, so they share one Spark session,
-    # started as the first task starts.
-    env = {**env, RUN_LOG_ENV: str(log_path), WARM_UP_ENV: "1"}
+    # started with the process when the pipeline has a Glue job.
+    env = {**env, RUN_LOG_ENV: str(log_path), WARM_UP_ENV: "1" if has_glue_jobs(pipeline) else "0"}
     t0 = time.monotonic()
     with (
         log_path.open("w") as log,

@@ -1,10 +1,10 @@
 """Local PySpark for the Glue scripts: one reused session, and a Glue-style script runner.
 
 When every task of a run executes in one process (``dwh run``'s ``airflow dags test``, which sets
-``DWH_SPARK_WARM_UP=1``), :func:`warm_up` starts the session in the background as the run's first
-task starts, so the JVM start and Spark's first CSV read and Parquet write overlap the tasks
-before the first Glue job instead of adding to it.
-"""
+``DWH_SPARK_WARM_UP=1``), :func:`warm_up` starts the session in the background as the process
+starts (:mod:`dwh_tools.local_target.dags_test`), and has it read a CSV and write Parquet once,
+while Airflow prepares the run on the other core. The first Glue job then finds the JVM started
+instead of paying for it."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from pathlib import Path
 
 from dwh import config
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # held while the session starts
 _session = None
+_warming_lock = threading.Lock()  # never held while the session starts
 _warming: threading.Thread | None = None
 WARM_UP_ENV = "DWH_SPARK_WARM_UP"
 
@@ -55,7 +56,8 @@ def warm_up() -> threading.Thread | None:
     global _warming
     if os.environ.get(WARM_UP_ENV) != "1":
         return None
-    with _lock:
+    # Not the session's lock: every task calls this, and none may wait for the session to start.
+    with _warming_lock:
         if _warming is None and _session is None:
             _warming = threading.Thread(target=_warm, name="dwh-spark-warm-up", daemon=True)
             _warming.start()
@@ -63,6 +65,10 @@ def warm_up() -> threading.Thread | None:
 
 
 def _warm() -> None:
+    """Start the session, then read a two-line CSV and write it as Parquet (in a temporary
+    folder), so the JVM has loaded the classes every job uses. A warm-up that runs a whole Glue
+    job on a small extract saves its time in later jobs but competes with Airflow for the cores
+    while it runs; measured on 2 cores, the run was not faster."""
     import shutil
     import tempfile
 
@@ -89,7 +95,13 @@ def _load(script: Path):
 
 
 def run_glue_script(script: Path, arguments: dict[str, str]) -> dict:
-    """Run a Glue script's ``run(spark, args)`` with Glue-style ``--name value`` arguments."""
+    """Run a Glue script's ``run(spark, args)`` with Glue-style ``--name value`` arguments.
+
+    A job waits for the warm-up to end (the session is the same, and one job at a time uses it).
+    """
+    warming = _warming
+    if warming is not None and warming is not threading.current_thread():
+        warming.join()
     module = _load(Path(script))
     args = {k.removeprefix("--"): v for k, v in arguments.items()}
     missing = [a for a in getattr(module, "ARGS", []) if a not in args]
