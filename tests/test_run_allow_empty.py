@@ -109,3 +109,15 @@ def test_the_local_glue_task_runs_the_script_with_the_runs_allow_empty(
     task.execute({"ds": DS, "run_id": "manual__1", "params": params})
     assert seen["--allow_empty"] == expected
     assert seen["--entity"] == "orders"
+
+
+def test_only_a_pipeline_with_a_glue_job_starts_spark_early(tmp_path, monkeypatch):
+    """The runner asks the pipeline file; an invalid file is left for Airflow's parse to report."""
+    assert runner.has_glue_jobs("ecommerce_dwh")
+    assert not runner.has_glue_jobs("warehouse_maintenance")
+    assert not runner.has_glue_jobs("no_such_pipeline")
+    from dwh import config
+
+    (tmp_path / "broken.yaml").write_text("nodes: [not a node]\n")
+    monkeypatch.setattr(config, "PIPELINES_DIR", tmp_path)
+    assert runner.has_glue_jobs("broken")

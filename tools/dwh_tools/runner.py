@@ -162,14 +162,19 @@ def dags_test_command(
 
 def has_glue_jobs(pipeline: str) -> bool:
     """Whether the pipeline's file declares a Glue job, the only kind of node that uses Spark
-    (a DAG without a pipeline file in include/pipelines has none)."""
+    (a DAG without a pipeline file in include/pipelines has none). An invalid file says yes:
+    Airflow's parse of the DAG file then reports its problems, as without this question."""
     from dwh import kinds
-    from dwh.graph import load_pipeline
+    from dwh.graph import PipelineError, load_pipeline
 
     path = config.PIPELINES_DIR / f"{pipeline}.yaml"
     if not path.is_file():
         return False
-    return any(n.kind == kinds.GlueJob.name for n in load_pipeline(path).nodes)
+    try:
+        nodes = load_pipeline(path).nodes
+    except PipelineError:
+        return True
+    return any(n.kind == kinds.GlueJob.name for n in nodes)
 
 
 def run_dag(
