@@ -1,7 +1,7 @@
-"""dwh run starts the Spark session in the background: no task waits for it but a Glue job.
+"""dwh run starts the Spark session in the background: nothing waits for it but a Glue job.
 
-Every task calls warm_up(); the session takes seconds to start. A task that is not a Glue job
-must go on at once, and a Glue job must wait for the warm-up to end before it uses the session.
+The session takes seconds to start. A second call of warm_up() must return at once, and a Glue
+job must wait for the warm-up to end before it uses the session.
 """
 
 from __future__ import annotations
@@ -47,11 +47,11 @@ def in_thread(fn, *args):
     return done, result
 
 
-def test_a_task_calling_warm_up_does_not_wait_for_the_session(slow_session_start):
+def test_calling_warm_up_again_does_not_wait_for_the_session(slow_session_start):
     release, started = slow_session_start
     first = spark.warm_up()
     assert started.wait(10)
-    done, result = in_thread(spark.warm_up)  # the next task's call
+    done, result = in_thread(spark.warm_up)  # a second call
     assert done.wait(10), "warm_up() waited for the session to start"
     assert result["value"] is first and first.is_alive()
 

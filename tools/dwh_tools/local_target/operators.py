@@ -68,10 +68,6 @@ class LocalOperator(BaseOperator):
         from olist_contract import ContractError
 
         raise_if_injected(self.dag_id, self.task_id)
-        if any(isinstance(t, LocalGlueJobOperator) for t in self.dag.tasks):
-            from dwh_tools.local_target.spark import warm_up
-
-            warm_up()  # only where the run's tasks share this process (see its docstring)
         t0 = time.perf_counter()
         try:
             return self.work(context)

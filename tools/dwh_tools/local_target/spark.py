@@ -52,11 +52,12 @@ def get_spark():
 
 def warm_up() -> threading.Thread | None:
     """Start the session in a background thread (once per process) when $DWH_SPARK_WARM_UP
-    is 1; a Glue job asking for the session meanwhile waits for the same one."""
+    is 1 (:mod:`dwh_tools.local_target.dags_test` calls it as the process starts); a Glue job
+    asking for the session meanwhile waits for the same one."""
     global _warming
     if os.environ.get(WARM_UP_ENV) != "1":
         return None
-    # Not the session's lock: every task calls this, and none may wait for the session to start.
+    # Not the session's lock: no caller may wait for the session to start.
     with _warming_lock:
         if _warming is None and _session is None:
             _warming = threading.Thread(target=_warm, name="dwh-spark-warm-up", daemon=True)
